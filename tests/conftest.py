@@ -1,0 +1,9 @@
+"""Shared fixtures: each real part (PostgreSQL, SMTP, slapd, Keycloak, a served bridge) lives in its own plugin module."""
+
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.smtp",
+    "tests.fixtures.slapd",
+    "tests.fixtures.keycloak",
+    "tests.fixtures.bridge_server",
+]
