@@ -1,0 +1,186 @@
+"""The printable PDF sheet: every code, readable on A4 and Letter, any name, nothing else secret."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from bridge.sheet import CodeSheet, render_pdf
+
+CODES = [f"{n:02d}AB-CDEF-GHJK-MN{n:02d}" for n in range(1, 11)]
+WHEN = datetime(2026, 11, 25, 20, 4, tzinfo=UTC)
+PAPER_POINTS = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
+
+
+def sheet(**overrides: object) -> CodeSheet:
+    values: dict[str, object] = {
+        "codes": CODES,
+        "username": "jdoe",
+        "realm_display_name": "Acme SSO",
+        "organisation": "Acme Corp",
+        "created_at": WHEN,
+    }
+    values.update(overrides)
+    return CodeSheet(**values)  # type: ignore[arg-type]
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def words_outside_the_page(pdf: bytes, tmp_path: Path) -> list[str]:
+    """Words whose bounding box (poppler's pdftotext -bbox) leaves the printable area."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext (poppler-utils) is required in CI")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    source = tmp_path / "sheet.pdf"
+    source.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    outside, seen = [], 0
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
+        width, height = float(page[1]), float(page[2])
+        margin = 0.25 * 72 / 2.54  # 2.5 mm: nothing may come closer to the paper's edge
+        for word in re.finditer(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
+                                page[3]):
+            seen += 1
+            x0, y0, x1, y1 = (float(v) for v in word.groups()[:4])
+            if x0 < margin or y0 < margin or x1 > width - margin or y1 > height - margin:
+                outside.append(word[5])
+    assert seen > 50, "pdftotext found (almost) no words: the check would prove nothing"
+    return outside
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_pdf_contains_every_code_and_the_username(paper: str) -> None:
+    text = text_of(render_pdf(sheet(), paper))
+
+    assert all(code in text for code in CODES)
+    assert "jdoe" in text and "Acme SSO" in text
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_pdf_has_the_requested_paper_size_and_fits_one_page(paper: str) -> None:
+    reader = PdfReader(io.BytesIO(render_pdf(sheet(), paper)))
+
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(PAPER_POINTS[paper], abs=0.5)
+
+
+def test_paper_name_is_case_insensitive() -> None:
+    assert render_pdf(sheet(), "letter")[:5] == b"%PDF-"
+
+
+def test_unknown_paper_is_refused() -> None:
+    with pytest.raises(ValueError, match="A4 or Letter"):
+        render_pdf(sheet(), "A3")
+
+
+def test_codes_are_numbered() -> None:
+    text = text_of(render_pdf(sheet()))
+
+    assert all(f"{n}. {code}" in text for n, code in enumerate(CODES, start=1))
+
+
+def test_pdf_carries_the_instructions_date_and_anti_phishing_line() -> None:
+    text = " ".join(text_of(render_pdf(sheet())).split())
+
+    assert "No one from Acme Corp will ever ask you for these codes." in text
+    assert "Each code works only once." in text
+    assert "Keep this sheet somewhere safe and offline" in text
+    assert "create a new set" in text
+    assert "25 November 2026, 20:04 UTC" in text
+
+
+def test_spanish_sheet_is_in_spanish() -> None:
+    text = " ".join(text_of(render_pdf(sheet(locale="es"))).split())
+
+    assert "Códigos de respaldo" in text
+    assert "Nadie de Acme Corp le pedirá jamás estos códigos." in text
+    assert "25 de noviembre de 2026" in text
+
+
+@pytest.mark.parametrize("name", ["José Müller", "Łukasz Żółć", "Ελένη Παπαδοπούλου", "Владимир"])
+def test_unicode_names_render(name: str) -> None:
+    text = text_of(render_pdf(sheet(username=name, realm_display_name=f"Realm of {name}")))
+
+    assert name in text
+
+
+def test_metadata_has_a_title_and_no_code_or_username() -> None:
+    reader = PdfReader(io.BytesIO(render_pdf(sheet())))
+    metadata = " ".join(str(value) for value in (reader.metadata or {}).values())
+
+    assert reader.metadata.title == "Backup codes — Acme SSO"
+    assert not any(code in metadata for code in CODES)
+    assert "jdoe" not in metadata
+
+
+def test_pdf_embeds_no_script_attachment_or_form() -> None:
+    pdf = render_pdf(sheet())
+    reader = PdfReader(io.BytesIO(pdf))
+
+    assert reader.attachments == {}
+    assert not any(key in pdf for key in (b"/JavaScript", b"/JS", b"/AcroForm", b"/Launch", b"/URI",
+                                          b"/EmbeddedFile"))
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_long_names_wrap_inside_the_page(paper: str, tmp_path: Path) -> None:
+    long_sheet = sheet(
+        username="maximiliana.alexandra.von-und-zu-hohenzollern-sigmaringen@corp.example.com" * 3,
+        realm_display_name="Ministerio de Administraciones Públicas — Servicio Central de Autenticación " * 2,
+        organisation="Organisation Internationale de Très Longue Dénomination Société Anonyme" * 2,
+    )
+
+    pdf = render_pdf(long_sheet, paper)
+
+    assert words_outside_the_page(pdf, tmp_path) == []
+    assert all(code in text_of(pdf) for code in CODES)
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_fifty_codes_stay_inside_the_page(paper: str, tmp_path: Path) -> None:
+    codes = [f"{n:02d}XY-ZABC-DEFG-HJ{n:02d}" for n in range(1, 51)]
+
+    pdf = render_pdf(sheet(codes=codes), paper)
+
+    text = text_of(pdf)
+    assert all(f"{n}. {code}" in text for n, code in enumerate(codes, start=1))
+    assert len(PdfReader(io.BytesIO(pdf)).pages) <= 2
+    assert words_outside_the_page(pdf, tmp_path) == []
+
+
+def test_long_codes_get_one_column_and_stay_inside_the_page(tmp_path: Path) -> None:
+    codes = ["-".join(["ABCD"] * 10) + f"-{n:04d}" for n in range(12)]
+
+    pdf = render_pdf(sheet(codes=codes))
+
+    assert all(code in text_of(pdf) for code in codes)
+    assert words_outside_the_page(pdf, tmp_path) == []
+
+
+def test_a_sheet_without_codes_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one code"):
+        render_pdf(sheet(codes=[]))
+
+
+def test_a_sheet_without_username_is_refused() -> None:
+    with pytest.raises(ValueError, match="username"):
+        render_pdf(sheet(username="  "))
+
+
+def test_naive_creation_time_is_taken_as_utc() -> None:
+    text = text_of(render_pdf(sheet(created_at=datetime(2026, 1, 5, 8, 0))))
+
+    assert "5 January 2026, 08:00 UTC" in text
