@@ -1,0 +1,85 @@
+"""Engine construction and the few portable SQL helpers the store needs.
+
+SQLite is the single-node default and PostgreSQL the multi-node one; both must give the same
+answers under concurrency. SQLite gets WAL (readers never block the writer), a 30 s busy timeout
+(writers queue instead of failing) and enforced foreign keys on every new connection. The store keeps
+its write transactions short and never hashes inside one, so the single SQLite writer lock is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bridge.schema import metadata
+from bridge.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Build the engine for ``settings.effective_database_url`` (SQLite file or PostgreSQL via psycopg 3)."""
+    url = settings.effective_database_url
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, settings)
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url: str, settings: Settings) -> Engine:
+    if not settings.database_url:
+        # The default database lives in data_dir; nobody but the service account needs to read it.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(settings.data_dir, 0o700)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        future=True,
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode except on power loss
+    finally:
+        cursor.close()
+
+
+def create_all(engine: Engine) -> None:
+    """Create every table (tests and throwaway databases; production uses the Alembic migrations)."""
+    metadata.create_all(engine)
+
+
+def utcnow() -> datetime:
+    """Aware UTC now without microseconds, so SQLite and PostgreSQL round-trip it identically."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for timezone-aware columns; everything we store is UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def insert_for(conn: Connection, table: Table) -> Any:
+    """A dialect-specific INSERT with ``on_conflict_do_update`` (SQLite ≥3.24 and PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}")

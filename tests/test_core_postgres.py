@@ -1,0 +1,70 @@
+"""The service's guarantees on a real PostgreSQL (the multi-node deployment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bridge import service
+from bridge.service import BackupCodes
+from bridge.settings import Settings
+
+pytestmark = pytest.mark.postgres
+
+REALM, USER = "acme", "alice"
+WRONG = "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+SETTINGS = Settings(argon2_time_cost=1, argon2_memory_cost=64, ip_rate_limit=0)
+
+
+@pytest.fixture
+def svc(pg_engine: Engine) -> BackupCodes:
+    return BackupCodes(pg_engine, SETTINGS, enqueue=lambda _conn, **_kw: None)
+
+
+def test_each_code_works_once_on_postgres(svc: BackupCodes) -> None:
+    issued = svc.issue(REALM, USER, actor=USER).codes
+    for code in issued[:4]:
+        assert svc.verify(REALM, USER, code, client_ip="192.0.2.1").valid
+    assert svc.verify(REALM, USER, issued[0], client_ip="192.0.2.1").reason == "used"
+    status = svc.status(REALM, USER)
+    assert (status.total, status.remaining) == (10, 6)
+    assert status.created_at is not None and status.created_at.tzinfo is not None
+
+
+def test_lock_after_max_failures_refuses_the_right_code_on_postgres(svc: BackupCodes) -> None:
+    code = svc.issue(REALM, USER, actor=USER).codes[0]
+    results = [svc.verify(REALM, USER, WRONG, client_ip="192.0.2.1") for _ in range(5)]
+    assert results[-1].locked_until is not None
+    assert svc.verify(REALM, USER, code, client_ip="192.0.2.1").reason == "locked"
+    assert svc.status(REALM, USER).remaining == 10
+
+
+def test_regeneration_is_all_or_nothing_on_postgres(
+    svc: BackupCodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = svc.issue(REALM, USER, actor=USER).codes
+
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("crash between delete and insert")
+
+    monkeypatch.setattr(service, "_insert_codes", crash)
+    with pytest.raises(RuntimeError):
+        svc.issue(REALM, USER, actor=USER)
+    monkeypatch.undo()
+    assert svc.verify(REALM, USER, old[0], client_ip="192.0.2.1").valid
+    new = svc.issue(REALM, USER, actor=USER).codes
+    assert svc.verify(REALM, USER, old[1], client_ip="192.0.2.1").reason == "invalid"
+    assert svc.verify(REALM, USER, new[1], client_ip="192.0.2.1").valid
+
+
+def test_rate_limit_and_audit_on_postgres(pg_engine: Engine) -> None:
+    from bridge import audit
+
+    svc = BackupCodes(pg_engine, Settings(argon2_time_cost=1, argon2_memory_cost=64, ip_rate_limit=2))
+    svc.issue(REALM, USER, actor=USER)
+    reasons = [svc.verify(REALM, USER, WRONG, client_ip="192.0.2.1").reason for _ in range(3)]
+    assert reasons == ["invalid", "invalid", "rate_limited"]
+    events = [e["event"] for e in audit.query(pg_engine, realm=REALM, user_id=USER)]
+    assert events == ["issued", "failed", "failed"]

@@ -1,0 +1,207 @@
+"""Storage building blocks: engine, timestamps, audit trail, rate-limit windows, locks, policy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from bridge import audit, db, lockout, ratelimit
+from bridge.lockout import Lock
+from bridge.policy import Policy, PolicyError
+from bridge.schema import rate_limits
+from bridge.settings import Settings
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = db.make_engine(Settings(data_dir=tmp_path / "data"))
+    db.create_all(engine)
+    return engine
+
+
+# ---------------------------------------------------------------- db
+
+
+def test_default_sqlite_database_lives_in_a_private_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "nested" / "data"
+    engine = db.make_engine(Settings(data_dir=data_dir))
+    db.create_all(engine)
+    assert (data_dir / "backup-codes.db").exists()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_postgres_urls_are_driven_by_psycopg_3() -> None:
+    engine = db.make_engine(Settings(database_url="postgresql://u@127.0.0.1:1/x"))
+    assert engine.dialect.driver == "psycopg"
+
+
+def test_utcnow_is_aware_utc_without_microseconds() -> None:
+    now = db.utcnow()
+    assert now.tzinfo is UTC and now.microsecond == 0
+
+
+def test_naive_datetimes_from_sqlite_are_read_as_utc() -> None:
+    assert db.as_utc(datetime(2026, 1, 1, 12)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert db.as_utc(None) is None
+
+
+# ---------------------------------------------------------------- audit
+
+
+def record_some(engine: Engine) -> None:
+    with engine.begin() as conn:
+        audit.record(conn, event="issued", realm="r1", user_id="u1", actor="u1", at=NOW)
+        audit.record(
+            conn,
+            event="failed",
+            realm="r1",
+            user_id="u1",
+            actor="u1",
+            client_ip="192.0.2.1",
+            details={"reason": "invalid"},
+            at=NOW + timedelta(minutes=1),
+        )
+        audit.record(conn, event="used", realm="r2", user_id="u2", actor="u2", at=NOW + timedelta(minutes=2))
+
+
+def test_audit_query_filters_by_realm_user_event_and_time(engine: Engine) -> None:
+    record_some(engine)
+    assert [e["event"] for e in audit.query(engine)] == ["issued", "failed", "used"]
+    assert [e["event"] for e in audit.query(engine, realm="r1")] == ["issued", "failed"]
+    assert [e["event"] for e in audit.query(engine, user_id="u2")] == ["used"]
+    assert [e["event"] for e in audit.query(engine, event="failed")] == ["failed"]
+    since, until = NOW + timedelta(seconds=30), NOW + timedelta(minutes=2)
+    assert [e["event"] for e in audit.query(engine, since=since, until=until)] == ["failed"]
+    assert len(audit.query(engine, limit=2)) == 2
+
+
+def test_audit_rows_carry_aware_timestamps_and_details(engine: Engine) -> None:
+    record_some(engine)
+    failed = audit.query(engine, event="failed")[0]
+    assert datetime.fromisoformat(failed["at"]) == NOW + timedelta(minutes=1)
+    assert failed["details"] == {"reason": "invalid"} and failed["client_ip"] == "192.0.2.1"
+
+
+def test_unknown_audit_event_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn, pytest.raises(ValueError):
+        audit.record(conn, event="coffee", realm="r")
+
+
+def test_audit_exports_json_lines(engine: Engine) -> None:
+    record_some(engine)
+    lines = audit.export(audit.query(engine), "jsonl").splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["issued", "failed", "used"]
+
+
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tcmd"])
+def test_csv_export_defuses_formula_cells(engine: Engine, payload: str) -> None:
+    with engine.begin() as conn:
+        audit.record(conn, event="locked", realm="r", user_id=payload, actor=payload, user_agent=payload)
+    exported = audit.export(audit.query(engine), "csv")
+    row = next(iter(csv.DictReader(io.StringIO(exported))))
+    for column in ("user_id", "actor", "user_agent"):
+        assert row[column] == "'" + payload
+
+
+def test_unknown_export_format_is_refused() -> None:
+    with pytest.raises(ValueError):
+        audit.export([], "xlsx")
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+def test_rate_limit_counts_per_key_within_a_window(engine: Engine) -> None:
+    with engine.begin() as conn:
+        decisions = [
+            ratelimit.hit(conn, "ip:a", limit=2, window=60, epoch_seconds=1_000_000) for _ in range(3)
+        ]
+        other = ratelimit.hit(conn, "ip:b", limit=2, window=60, epoch_seconds=1_000_000)
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[-1].retry_after == 1_000_020 - 1_000_000
+    assert other.allowed
+
+
+def test_rate_limit_purges_finished_windows(engine: Engine) -> None:
+    with engine.begin() as conn:
+        ratelimit.hit(conn, "ip:a", limit=5, window=60, epoch_seconds=1_000_000)
+        ratelimit.hit(conn, "ip:a", limit=5, window=60, epoch_seconds=1_000_000 + 3600)
+        remaining = conn.execute(select(func.count()).select_from(rate_limits)).scalar_one()
+    assert remaining == 1
+
+
+def test_zero_rate_limit_disables_it(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert all(ratelimit.hit(conn, "k", limit=0, window=60, epoch_seconds=1).allowed for _ in range(50))
+
+
+# ---------------------------------------------------------------- lockout (pure)
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [lockout.backoff_seconds(n, 60, 3600) for n in range(8)] == [
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
+    assert lockout.backoff_seconds(10_000, 60, 3600) == 3600
+
+
+def lock(source: str, kind: str, expires_in: int | None) -> Lock:
+    expires = NOW + timedelta(seconds=expires_in) if expires_in is not None else None
+    return Lock(source, kind, "", "", NOW, expires, lockout.is_active(kind, expires, NOW))
+
+
+def test_permanent_lock_beats_any_temporary_one() -> None:
+    state = lockout.effective([lock("codes", "temporary", 600), lock("directory", "permanent", None)])
+    assert (state.locked, state.source, state.kind, state.until) == (True, "directory", "permanent", None)
+
+
+def test_latest_ending_temporary_lock_wins() -> None:
+    state = lockout.effective([lock("codes", "temporary", 60), lock("keycloak", "temporary", 600)])
+    assert (state.source, state.until) == ("keycloak", NOW + timedelta(seconds=600))
+
+
+def test_expired_temporary_locks_are_ignored() -> None:
+    assert not lockout.effective([lock("keycloak", "temporary", -1)]).locked
+
+
+# ---------------------------------------------------------------- policy (pure)
+
+
+def test_policy_needs_64_secret_bits() -> None:
+    assert Policy(code_length=15).validated()
+    with pytest.raises(PolicyError, match="64"):
+        Policy(code_length=14).validated()
+
+
+def test_policy_caps_failures_at_100() -> None:
+    assert Policy(max_failures=100).validated()
+    with pytest.raises(PolicyError):
+        Policy(max_failures=101).validated()
+
+
+def test_policy_from_dict_rejects_booleans_for_numbers() -> None:
+    with pytest.raises(PolicyError):
+        Policy.from_dict({"max_failures": True})
