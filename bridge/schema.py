@@ -190,5 +190,11 @@ directory_entries = Table(
     Column("dn", Text, nullable=False),
     Column("fingerprint", String(64), nullable=False),  # hash of the synced attributes, to skip no-ops
     Column("seen_at", DateTime(timezone=True), nullable=False),
+    # Last applied synced attributes (email, mobile, lock): what changed is diffed against this.
+    Column("state", JSON, nullable=True),
+    # The directory lock last applied, queryable so a bridge-side clear of a running temporary lock
+    # (code-based recovery) can be found and written back to the directory.
+    Column("lock_kind", String(16), nullable=True),
+    Column("lock_expires_at", DateTime(timezone=True), nullable=True),
     Index("ix_directory_user", "realm", "user_id"),
 )

@@ -62,6 +62,7 @@ class Settings:
     smtp_ssl: bool = False
     mail_from: str = "backup-codes@localhost"
     organisation_name: str = "your organisation"
+    support_contact: str = ""  # named in mails ("contact …"); empty: a generic "your IT help desk"
     default_locale: str = "en"
     notify_max_attempts: int = 8
     notify_poll_seconds: float = 2.0
@@ -76,7 +77,8 @@ class Settings:
     ldap_base_dn: str = ""
     ldap_user_filter: str = "(objectClass=inetOrgPerson)"
     ldap_profile: str = "openldap"  # openldap | active-directory | 389ds | freeipa
-    ldap_id_attribute: str = "entryUUID"
+    ldap_id_attribute: str = ""  # empty: the profile's (entryUUID, objectGUID, nsUniqueId, ipaUniqueID)
+    ldap_username_attribute: str = ""  # empty: the profile's (uid, sAMAccountName)
     ldap_mail_attribute: str = "mail"
     ldap_mobile_attribute: str = "mobile"
     ldap_default_policy_dn: str = ""
@@ -86,7 +88,12 @@ class Settings:
     ldap_page_size: int = 500
     ldap_poll_seconds: float = 30.0
     ldap_full_reconcile_seconds: float = 3600.0
-    ldap_write_locks: bool = False
+    ldap_write_locks: bool = False  # bridge lockout for wrong codes also locks the directory account
+    ldap_write_unlocks: bool = True  # a temporary directory lock cleared in the bridge is cleared there too
+    ldap_poll_overlap_seconds: float = 5.0  # re-read window below the watermark (1 s timestamps, skew)
+    ldap_timeout_seconds: float = 10.0  # connect and per-operation timeout
+    ldap_resolver: str = "keycloak"  # keycloak (LDAP_ID lookup) | federation-id (f:<component>:<id>)
+    ldap_federation_component_id: str = ""  # Keycloak's LDAP provider id, for ldap_resolver=federation-id
 
     # Keycloak admin access for the realm installer and the LDAP identity mapping
     keycloak_url: str = ""
