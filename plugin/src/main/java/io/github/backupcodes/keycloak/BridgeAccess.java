@@ -1,0 +1,61 @@
+package io.github.backupcodes.keycloak;
+
+import io.github.backupcodes.keycloak.bridge.ApiKeyResolver;
+import io.github.backupcodes.keycloak.bridge.BridgeClient;
+import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeStatus;
+import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.Timeouts;
+import org.keycloak.connections.httpclient.HttpClientProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+
+/**
+ * Keycloak-side glue for the bridge: builds a client on Keycloak's shared HTTP client and caches the status answer
+ * for the rest of the request, because {@code configuredFor} is asked several times per login step.
+ */
+public final class BridgeAccess {
+
+    private static final String STATUS_ATTRIBUTE = "backup-codes.status:";
+    private static final Object UNAVAILABLE = new Object();
+
+    private BridgeAccess() {
+    }
+
+    public static BridgeClient client(KeycloakSession session, BridgeSettings settings, Timeouts timeouts)
+            throws BridgeUnavailableException {
+        if (!settings.configured()) {
+            throw new BridgeUnavailableException("bridge URL or API key is not configured");
+        }
+        String bearer = ApiKeyResolver.resolve(session, settings.apiKey());
+        HttpClientProvider provider = session.getProvider(HttpClientProvider.class);
+        return new BridgeClient(provider.getHttpClient(), settings.bridgeUrl(), bearer, timeouts);
+    }
+
+    /** Status for this user, asked at most once per request (an unreachable bridge is remembered too). */
+    public static BridgeStatus status(KeycloakSession session, BridgeSettings settings, Timeouts timeouts,
+                                      RealmModel realm, UserModel user) throws BridgeUnavailableException {
+        String key = STATUS_ATTRIBUTE + realm.getId() + ":" + user.getId();
+        Object cached = session.getAttribute(key);
+        if (cached instanceof BridgeStatus status) {
+            return status;
+        }
+        if (cached == UNAVAILABLE) {
+            throw new BridgeUnavailableException("bridge unavailable earlier in this request");
+        }
+        try {
+            BridgeStatus status = client(session, settings, timeouts).status(realm.getName(), user.getId());
+            session.setAttribute(key, status);
+            return status;
+        } catch (BridgeUnavailableException e) {
+            session.setAttribute(key, UNAVAILABLE);
+            throw e;
+        }
+    }
+
+    /** Forget the cached answer after something changed it (a code used, a set issued, "try again"). */
+    public static void forget(KeycloakSession session, RealmModel realm, UserModel user) {
+        session.removeAttribute(STATUS_ATTRIBUTE + realm.getId() + ":" + user.getId());
+    }
+}

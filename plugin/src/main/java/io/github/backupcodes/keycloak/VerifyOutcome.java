@@ -1,0 +1,45 @@
+package io.github.backupcodes.keycloak;
+
+import io.github.backupcodes.keycloak.bridge.VerifyResult;
+import org.keycloak.events.Errors;
+
+/**
+ * Maps a bridge verdict to what the login does next and to the Keycloak event error. Pure, so every reason is tested.
+ * Users always see one generic message; admins see the bridge reason in the event details.
+ */
+public enum VerifyOutcome {
+    /** Valid code, enough left. */
+    SUCCESS,
+    /** Valid code, at or under the realm's threshold: offer regeneration. */
+    SUCCESS_LOW,
+    /** Valid code, but the set is exhausted or the bridge wants a new enrolment: require setup. */
+    SUCCESS_SETUP_REQUIRED,
+    /** Anything else: count as a failed login. */
+    FAILURE;
+
+    /** Event error for a failed verification, by bridge reason. */
+    public static String eventError(String reason) {
+        if (reason == null) {
+            return Errors.INVALID_USER_CREDENTIALS;
+        }
+        return switch (reason) {
+            case "locked" -> Errors.USER_TEMPORARILY_DISABLED;
+            case "rate_limited" -> "backup_code_rate_limited";
+            case "unknown_user", "no_codes" -> "backup_code_not_enrolled";
+            default -> Errors.INVALID_USER_CREDENTIALS;
+        };
+    }
+
+    public static VerifyOutcome of(VerifyResult result, RealmOptions options) {
+        if (!result.valid()) {
+            return FAILURE;
+        }
+        if (result.enrollRequired() || result.remaining() == 0) {
+            return SUCCESS_SETUP_REQUIRED;
+        }
+        if (options.isLow(result.remaining())) {
+            return SUCCESS_LOW;
+        }
+        return SUCCESS;
+    }
+}

@@ -1,0 +1,252 @@
+package io.github.backupcodes.keycloak.authenticator;
+
+import io.github.backupcodes.keycloak.BridgeAccess;
+import io.github.backupcodes.keycloak.CodeInput;
+import io.github.backupcodes.keycloak.RealmOptions;
+import io.github.backupcodes.keycloak.VerifyOutcome;
+import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeStatus;
+import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.VerifyResult;
+import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
+import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
+import io.github.backupcodes.keycloak.requiredaction.BackupCodeSetupAction;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.authentication.Authenticator;
+import org.keycloak.authentication.CredentialValidator;
+import org.keycloak.authentication.authenticators.util.AuthenticatorUtils;
+import org.keycloak.credential.CredentialProvider;
+import org.keycloak.events.Details;
+import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.AuthenticatorConfigModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.utils.FormMessage;
+import org.keycloak.storage.ReadOnlyException;
+
+/**
+ * Second-factor step that checks a backup code with the bridge. Modelled on Keycloak's
+ * RecoveryAuthnCodesFormAuthenticator: brute-force lock checked first, wrong codes are {@code failureChallenge}s so
+ * Keycloak's own lockout counts them, one generic message whatever the bridge's reason.
+ *
+ * <p>Fails closed: when the bridge cannot answer, the user sees "temporarily unavailable" and is never let through.
+ */
+public class BackupCodeAuthenticator implements Authenticator, CredentialValidator<BackupCodeCredentialProvider> {
+
+    private static final Logger LOG = Logger.getLogger(BackupCodeAuthenticator.class);
+
+    public static final String FIELD_CODE = "backupCode";
+    public static final String FIELD_TRY_AGAIN = "backupCodeTryAgain";
+    public static final String FIELD_LOW_CHOICE = "backupCodeLowChoice";
+    public static final String LOW_CHOICE_REGENERATE = "regenerate";
+
+    public static final String TEMPLATE_LOGIN = "backup-code-login.ftl";
+    public static final String TEMPLATE_LOW = "backup-code-low.ftl";
+    public static final String TEMPLATE_UNAVAILABLE = "backup-code-unavailable.ftl";
+
+    public static final String MSG_INVALID = "backupCodeInvalid";
+    public static final String MSG_REQUIRED = "backupCodeRequired";
+
+    /** Auth note set once a valid code was accepted and the "few codes left" page is showing. */
+    static final String NOTE_ACCEPTED_REMAINING = "backupCode.acceptedRemaining";
+
+    private final BridgeSettings settings;
+
+    public BackupCodeAuthenticator(BridgeSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void authenticate(AuthenticationFlowContext context) {
+        String acceptedRemaining = context.getAuthenticationSession().getAuthNote(NOTE_ACCEPTED_REMAINING);
+        if (acceptedRemaining != null) {
+            // A refresh after the code was already spent: show the notice again, never ask for another code.
+            context.challenge(lowPage(context, acceptedRemaining));
+            return;
+        }
+        if (lockedByBruteForce(context)) {
+            return;
+        }
+        try {
+            BridgeAccess.status(context.getSession(), settings, options(context).timeouts(), context.getRealm(), context.getUser());
+        } catch (BridgeUnavailableException e) {
+            context.challenge(unavailablePage(context));
+            return;
+        }
+        context.challenge(loginForm(context, null));
+    }
+
+    @Override
+    public void action(AuthenticationFlowContext context) {
+        MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
+        String acceptedRemaining = context.getAuthenticationSession().getAuthNote(NOTE_ACCEPTED_REMAINING);
+        if (acceptedRemaining != null) {
+            finishAfterLowNotice(context, form.getFirst(FIELD_LOW_CHOICE));
+            return;
+        }
+        if (form.containsKey(FIELD_TRY_AGAIN)) {
+            BridgeAccess.forget(context.getSession(), context.getRealm(), context.getUser());
+            authenticate(context);
+            return;
+        }
+        if (lockedByBruteForce(context)) {
+            return;
+        }
+
+        CodeInput.Checked input = CodeInput.check(form.getFirst(FIELD_CODE));
+        if (input.verdict() == CodeInput.Verdict.EMPTY) {
+            context.challenge(loginForm(context, MSG_REQUIRED));
+            return;
+        }
+        context.getEvent().user(context.getUser()).detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE);
+
+        RealmOptions options = options(context);
+        VerifyResult result;
+        if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
+            result = VerifyResult.rejectedLocally("malformed");
+        } else {
+            try {
+                result = BridgeAccess.client(context.getSession(), settings, options.timeouts()).verify(
+                        context.getRealm().getName(), context.getUser().getId(), input.value(),
+                        context.getConnection().getRemoteAddr(),
+                        context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"),
+                        "login");
+            } catch (BridgeUnavailableException e) {
+                context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
+                context.challenge(unavailablePage(context));
+                return;
+            } finally {
+                BridgeAccess.forget(context.getSession(), context.getRealm(), context.getUser());
+            }
+        }
+
+        VerifyOutcome outcome = VerifyOutcome.of(result, options);
+        if (outcome == VerifyOutcome.FAILURE) {
+            context.getEvent().detail("reason", result.reason()).error(VerifyOutcome.eventError(result.reason()));
+            context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, loginForm(context, MSG_INVALID));
+            return;
+        }
+
+        context.getEvent().detail("reason", result.reason())
+                .detail("backup_codes_remaining", String.valueOf(Math.max(result.remaining(), 0)));
+        switch (outcome) {
+            case SUCCESS_SETUP_REQUIRED -> {
+                requireSetup(context);
+                context.success(BackupCodeCredentialModel.TYPE);
+            }
+            case SUCCESS_LOW -> {
+                String remaining = String.valueOf(result.remaining());
+                context.getAuthenticationSession().setAuthNote(NOTE_ACCEPTED_REMAINING, remaining);
+                context.challenge(lowPage(context, remaining));
+            }
+            default -> context.success(BackupCodeCredentialModel.TYPE);
+        }
+    }
+
+    private void finishAfterLowNotice(AuthenticationFlowContext context, String choice) {
+        context.getAuthenticationSession().removeAuthNote(NOTE_ACCEPTED_REMAINING);
+        if (LOW_CHOICE_REGENERATE.equals(choice)) {
+            // Only for this login: "Not now" next time must stay possible.
+            context.getAuthenticationSession().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+        }
+        context.success(BackupCodeCredentialModel.TYPE);
+    }
+
+    private void requireSetup(AuthenticationFlowContext context) {
+        try {
+            context.getUser().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+        } catch (ReadOnlyException e) {
+            context.getAuthenticationSession().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+        }
+    }
+
+    private boolean lockedByBruteForce(AuthenticationFlowContext context) {
+        String error = AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser());
+        if (error == null) {
+            return false;
+        }
+        context.getEvent().user(context.getUser()).detail("reason", "keycloak_brute_force").error(error);
+        // Same generic message as a wrong code: the page must not reveal that the account is locked.
+        context.forceChallenge(loginForm(context, MSG_INVALID));
+        return true;
+    }
+
+    private Response loginForm(AuthenticationFlowContext context, String error) {
+        LoginFormsProvider form = context.form().setExecution(context.getExecution().getId());
+        if (error != null) {
+            form.addError(new FormMessage(FIELD_CODE, error));
+        }
+        return form.createForm(TEMPLATE_LOGIN);
+    }
+
+    private Response lowPage(AuthenticationFlowContext context, String remaining) {
+        return context.form()
+                .setExecution(context.getExecution().getId())
+                .setAttribute("backupCodeRemaining", remaining)
+                .createForm(TEMPLATE_LOW);
+    }
+
+    private Response unavailablePage(AuthenticationFlowContext context) {
+        LOG.debugf("backup-code step shows the unavailable page for realm %s", context.getRealm().getName());
+        return context.form()
+                .setExecution(context.getExecution().getId())
+                .createForm(TEMPLATE_UNAVAILABLE);
+    }
+
+    private static RealmOptions options(AuthenticationFlowContext context) {
+        AuthenticatorConfigModel config = context.getAuthenticatorConfig();
+        return RealmOptions.from(config == null ? null : config.getConfig());
+    }
+
+    @Override
+    public boolean requiresUser() {
+        return true;
+    }
+
+    /**
+     * Configured = the user has our marker credential and the bridge says the set is usable.
+     *
+     * <p>No marker: false without asking the bridge. Marker but bridge unreachable: <b>true</b>, so a user who relies on
+     * backup codes still meets a second-factor step (which then says "temporarily unavailable") instead of the
+     * conditional 2FA subflow being skipped. Other alternatives (OTP) keep working and stay first in the selection.
+     */
+    @Override
+    public boolean configuredFor(KeycloakSession session, RealmModel realm, UserModel user) {
+        if (!getCredentialProvider(session).hasMarker(user)) {
+            return false;
+        }
+        try {
+            BridgeStatus status = BridgeAccess.status(session, settings, RealmOptions.DEFAULT.timeouts(), realm, user);
+            return status.usable();
+        } catch (BridgeUnavailableException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
+        var authSession = session.getContext().getAuthenticationSession();
+        if (authSession != null && !authSession.getRequiredActions().contains(BackupCodeSetupAction.PROVIDER_ID)) {
+            authSession.addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+        }
+    }
+
+    @Override
+    public BackupCodeCredentialProvider getCredentialProvider(KeycloakSession session) {
+        return (BackupCodeCredentialProvider) session.getProvider(CredentialProvider.class, BackupCodeCredentialModel.TYPE);
+    }
+
+    @Override
+    public String getType(KeycloakSession session) {
+        return BackupCodeCredentialModel.TYPE;
+    }
+
+    @Override
+    public void close() {
+    }
+}

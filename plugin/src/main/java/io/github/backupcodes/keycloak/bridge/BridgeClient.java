@@ -1,0 +1,163 @@
+package io.github.backupcodes.keycloak.bridge;
+
+import org.apache.http.HttpEntity;
+import org.apache.http.client.config.RequestConfig;
+import org.apache.http.client.methods.CloseableHttpResponse;
+import org.apache.http.client.methods.HttpDelete;
+import org.apache.http.client.methods.HttpGet;
+import org.apache.http.client.methods.HttpPost;
+import org.apache.http.client.methods.HttpRequestBase;
+import org.apache.http.entity.ContentType;
+import org.apache.http.entity.StringEntity;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.jboss.logging.Logger;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Calls the bridge's {@code /v1} API. Every failure to get a definitive answer becomes a
+ * {@link BridgeUnavailableException}; nothing secret (code, key, response body) is logged.
+ *
+ * <p>The HTTP client is Keycloak's shared one (proxy, truststore, pool) and is never closed here; only the
+ * per-request timeouts are ours.
+ */
+public class BridgeClient {
+
+    private static final Logger LOG = Logger.getLogger(BridgeClient.class);
+    private static final int MAX_JSON_BYTES = 1 << 20;
+    private static final int MAX_SHEET_BYTES = 16 << 20;
+
+    private final CloseableHttpClient http;
+    private final String baseUrl;
+    private final String bearer;
+    private final RequestConfig requestConfig;
+
+    public BridgeClient(CloseableHttpClient http, String baseUrl, String bearer, Timeouts timeouts) {
+        this.http = http;
+        this.baseUrl = baseUrl;
+        this.bearer = bearer;
+        this.requestConfig = RequestConfig.custom()
+                .setConnectTimeout(timeouts.connectMillis())
+                .setConnectionRequestTimeout(timeouts.connectMillis())
+                .setSocketTimeout(timeouts.readMillis())
+                .build();
+    }
+
+    public BridgeStatus status(String realm, String userId) throws BridgeUnavailableException {
+        HttpGet get = new HttpGet(codesUrl(realm, userId));
+        Reply reply = execute(get, MAX_JSON_BYTES, "status");
+        requireOk(reply, "status");
+        return BridgeJson.parseStatus(reply.text());
+    }
+
+    public VerifyResult verify(String realm, String userId, String code, String clientIp, String userAgent,
+                               String purpose) throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(codesUrl(realm, userId) + "/verify");
+        post.setEntity(json(BridgeJson.verifyBody(code, clientIp, userAgent, purpose)));
+        Reply reply = execute(post, MAX_JSON_BYTES, "verify");
+        if (reply.status() == 429) {
+            return VerifyResult.rejectedLocally("rate_limited");
+        }
+        if (reply.status() == 400 || reply.status() == 413 || reply.status() == 422) {
+            // The bridge refuses input it cannot even normalise; to the user it is just a wrong code.
+            return VerifyResult.rejectedLocally("malformed");
+        }
+        requireOk(reply, "verify");
+        return BridgeJson.parseVerify(reply.text());
+    }
+
+    public IssuedCodes issue(String realm, String userId, String actor, String clientIp, String userAgent)
+            throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(codesUrl(realm, userId));
+        post.setEntity(json(BridgeJson.issueBody(actor, clientIp, userAgent)));
+        Reply reply = execute(post, MAX_JSON_BYTES, "issue");
+        requireOk(reply, "issue");
+        return BridgeJson.parseIssued(reply.text());
+    }
+
+    public void revoke(String realm, String userId) throws BridgeUnavailableException {
+        Reply reply = execute(new HttpDelete(codesUrl(realm, userId)), MAX_JSON_BYTES, "revoke");
+        if (reply.status() != 404) {
+            requireOk(reply, "revoke");
+        }
+    }
+
+    public byte[] sheet(SheetFormat format, SheetRequest sheet) throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(baseUrl + "/v1/sheets/" + format.path());
+        post.setEntity(json(BridgeJson.sheetBody(sheet)));
+        Reply reply = execute(post, MAX_SHEET_BYTES, "sheet");
+        requireOk(reply, "sheet");
+        return reply.body();
+    }
+
+    static String segment(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private String codesUrl(String realm, String userId) {
+        return baseUrl + "/v1/realms/" + segment(realm) + "/users/" + segment(userId) + "/codes";
+    }
+
+    private static StringEntity json(String body) {
+        return new StringEntity(body, ContentType.APPLICATION_JSON);
+    }
+
+    private Reply execute(HttpRequestBase request, int maxBytes, String operation) throws BridgeUnavailableException {
+        request.setConfig(requestConfig);
+        request.setHeader("Authorization", "Bearer " + bearer);
+        request.setHeader("Accept", "application/json, application/pdf, text/plain");
+        try (CloseableHttpResponse response = http.execute(request)) {
+            int status = response.getStatusLine().getStatusCode();
+            return new Reply(status, read(response.getEntity(), maxBytes));
+        } catch (IOException | RuntimeException e) {
+            // The exception text names host/port or a timeout, never the request body.
+            LOG.warnf("backup-codes bridge %s call failed: %s", operation, e.getClass().getSimpleName());
+            throw new BridgeUnavailableException("bridge " + operation + " call failed: " + e.getClass().getSimpleName(), e);
+        } finally {
+            request.releaseConnection();
+        }
+    }
+
+    private static void requireOk(Reply reply, String operation) throws BridgeUnavailableException {
+        int status = reply.status();
+        if (status >= 200 && status < 300) {
+            return;
+        }
+        String error = BridgeJson.errorCode(reply.text());
+        if (status == 401 || status == 403) {
+            LOG.errorf("backup-codes bridge rejected the API key on %s (HTTP %d); check the server-level api-key", operation, status);
+        } else {
+            LOG.warnf("backup-codes bridge %s answered HTTP %d %s", operation, status, error);
+        }
+        throw new BridgeUnavailableException("bridge " + operation + " answered HTTP " + status + (error.isEmpty() ? "" : " " + error));
+    }
+
+    private static byte[] read(HttpEntity entity, int maxBytes) throws IOException {
+        if (entity == null) {
+            return new byte[0];
+        }
+        try (InputStream in = entity.getContent(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            byte[] buffer = new byte[8192];
+            int total = 0;
+            int n;
+            while ((n = in.read(buffer)) != -1) {
+                total += n;
+                if (total > maxBytes) {
+                    throw new IOException("bridge response too large");
+                }
+                out.write(buffer, 0, n);
+            }
+            return out.toByteArray();
+        }
+    }
+
+    private record Reply(int status, byte[] body) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+}

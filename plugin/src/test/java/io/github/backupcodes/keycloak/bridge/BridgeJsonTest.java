@@ -1,0 +1,119 @@
+package io.github.backupcodes.keycloak.bridge;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BridgeJsonTest {
+
+    @Test
+    void statusIsReadFromTheDocumentedShape() throws Exception {
+        BridgeStatus status = BridgeJson.parseStatus("""
+                {"enrolled": true, "remaining": 7, "total": 10, "created_at": "2026-01-01T00:00:00Z",
+                 "last_used_at": null, "low": false, "low_threshold": 3, "enroll_required": false,
+                 "lock": {"locked": true, "source": "ldap", "kind": "temporary", "until": null}}""");
+        assertEquals(new BridgeStatus(true, 7, 10, false, false, true), status);
+    }
+
+    @Test
+    void unknownUserStatusMeansNotEnrolled() throws Exception {
+        BridgeStatus status = BridgeJson.parseStatus("{\"enrolled\": false, \"remaining\": 0, \"total\": 0}");
+        assertFalse(status.enrolled());
+        assertFalse(status.usable());
+    }
+
+    @Test
+    void statusWithoutEnrolledIsUnavailableNotFalse() {
+        assertThrows(BridgeUnavailableException.class, () -> BridgeJson.parseStatus("{\"remaining\": 3}"));
+    }
+
+    @Test
+    void unreadableBodyIsUnavailableAndTheMessageDoesNotQuoteIt() {
+        BridgeUnavailableException e = assertThrows(BridgeUnavailableException.class,
+                () -> BridgeJson.parseVerify("{\"code\": \"ABCD-EFGH\" oops"));
+        assertFalse(e.getMessage().contains("ABCD"));
+    }
+
+    @Test
+    void arrayBodyIsUnavailable() {
+        assertThrows(BridgeUnavailableException.class, () -> BridgeJson.parseStatus("[]"));
+    }
+
+    @Test
+    void validVerifyCarriesRemainingAndFlags() throws Exception {
+        VerifyResult result = BridgeJson.parseVerify("""
+                {"valid": true, "remaining": 2, "low": true, "enroll_required": false, "reason": "ok", "locked_until": null}""");
+        assertEquals(new VerifyResult(true, "ok", 2, true, false), result);
+    }
+
+    @Test
+    void invalidVerifyKeepsTheBridgeReason() throws Exception {
+        VerifyResult result = BridgeJson.parseVerify("{\"valid\": false, \"reason\": \"used\", \"remaining\": 4}");
+        assertFalse(result.valid());
+        assertEquals("used", result.reason());
+    }
+
+    @Test
+    void invalidVerifyWithoutReasonDefaultsToInvalid() throws Exception {
+        assertEquals("invalid", BridgeJson.parseVerify("{\"valid\": false}").reason());
+    }
+
+    @Test
+    void verifyWithStringValidIsUnavailable() {
+        assertThrows(BridgeUnavailableException.class, () -> BridgeJson.parseVerify("{\"valid\": \"true\"}"));
+    }
+
+    @Test
+    void issuedSetKeepsCodesInOrder() throws Exception {
+        IssuedCodes issued = BridgeJson.parseIssued("""
+                {"codes": ["AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH"], "created_at": "2026-01-01T00:00:00Z",
+                 "set_id": "s1", "count": 2}""");
+        assertEquals(List.of("AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH"), issued.codes());
+        assertEquals("s1", issued.setId());
+    }
+
+    @Test
+    void issuedSetWithoutCodesIsUnavailable() {
+        assertThrows(BridgeUnavailableException.class, () -> BridgeJson.parseIssued("{\"codes\": []}"));
+    }
+
+    @Test
+    void issuedSetToStringHidesTheCodes() throws Exception {
+        IssuedCodes issued = BridgeJson.parseIssued("{\"codes\": [\"SECRET-CODE\"], \"set_id\": \"s\"}");
+        assertFalse(issued.toString().contains("SECRET"));
+    }
+
+    @Test
+    void errorCodeIsReadFromErrorBodies() {
+        assertEquals("rate_limited", BridgeJson.errorCode("{\"error\": \"rate_limited\", \"message\": \"slow down\"}"));
+        assertEquals("", BridgeJson.errorCode("<html>502</html>"));
+    }
+
+    @Test
+    void verifyBodyHasTheDocumentedFields() {
+        String body = BridgeJson.verifyBody("abcd-efgh", "10.0.0.1", "Firefox", "login");
+        assertTrue(body.contains("\"code\":\"abcd-efgh\""));
+        assertTrue(body.contains("\"client_ip\":\"10.0.0.1\""));
+        assertTrue(body.contains("\"user_agent\":\"Firefox\""));
+        assertTrue(body.contains("\"purpose\":\"login\""));
+    }
+
+    @Test
+    void verifyBodyTruncatesHugeUserAgents() {
+        String body = BridgeJson.verifyBody("c", "ip", "x".repeat(5000), "login");
+        assertTrue(body.length() < 700);
+    }
+
+    @Test
+    void sheetBodyUsesSnakeCaseNames() {
+        String body = BridgeJson.sheetBody(new SheetRequest(List.of("A", "B"), "alice", "ACME", "2026-01-01", "es"));
+        assertTrue(body.contains("\"codes\":[\"A\",\"B\"]"));
+        assertTrue(body.contains("\"realm_display_name\":\"ACME\""));
+        assertTrue(body.contains("\"locale\":\"es\""));
+    }
+}

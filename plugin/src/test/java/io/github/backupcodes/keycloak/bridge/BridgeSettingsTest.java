@@ -1,0 +1,65 @@
+package io.github.backupcodes.keycloak.bridge;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BridgeSettingsTest {
+
+    private static final Map<String, String> ENV = Map.of(
+            BridgeSettings.URL_ENV, "http://env:8000",
+            BridgeSettings.KEY_ENV, "bcb_env_key");
+
+    @Test
+    void spiOptionsWinOverEnvironment() {
+        Map<String, String> scope = Map.of("bridge-url", "http://spi:9000", "api-key", "bcb_spi_key");
+        BridgeSettings settings = BridgeSettings.resolve(scope::get, ENV);
+        assertEquals("http://spi:9000", settings.bridgeUrl());
+        assertEquals("bcb_spi_key", settings.apiKey());
+    }
+
+    @Test
+    void environmentIsTheFallback() {
+        BridgeSettings settings = BridgeSettings.resolve(name -> null, ENV);
+        assertEquals("http://env:8000", settings.bridgeUrl());
+        assertEquals("bcb_env_key", settings.apiKey());
+    }
+
+    @Test
+    void blankOptionFallsBackToEnvironment() {
+        BridgeSettings settings = BridgeSettings.resolve(name -> "  ", ENV);
+        assertEquals("http://env:8000", settings.bridgeUrl());
+    }
+
+    @Test
+    void trailingSlashesAreDropped() {
+        BridgeSettings settings = BridgeSettings.resolve(Map.of("bridge-url", "http://b:1//")::get, Map.of());
+        assertEquals("http://b:1", settings.bridgeUrl());
+    }
+
+    @Test
+    void missingKeyMeansNotConfigured() {
+        BridgeSettings settings = BridgeSettings.resolve(Map.of("bridge-url", "http://b:1")::get, Map.of());
+        assertNull(settings.apiKey());
+        assertFalse(settings.configured());
+    }
+
+    @Test
+    void toStringNeverShowsTheKey() {
+        BridgeSettings settings = new BridgeSettings("http://b", "bcb_secret");
+        assertFalse(settings.toString().contains("bcb_secret"));
+        assertTrue(settings.configured());
+    }
+
+    @Test
+    void vaultReferencesAreRecognised() {
+        assertTrue(ApiKeyResolver.isVaultReference("${vault.bridge_key}"));
+        assertFalse(ApiKeyResolver.isVaultReference("bcb_plain"));
+        assertFalse(ApiKeyResolver.isVaultReference(null));
+    }
+}
