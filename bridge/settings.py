@@ -129,7 +129,9 @@ class Settings:
 
     def validate(self) -> None:
         if not 1 <= self.max_failures <= 100:
-            raise SettingsError("BACKUP_CODES_MAX_FAILURES must be between 1 and 100 (NIST SP 800-63B-4 §3.2.2)")
+            raise SettingsError(
+                "BACKUP_CODES_MAX_FAILURES must be between 1 and 100 (NIST SP 800-63B-4 §3.2.2)"
+            )
         if self.argon2_memory_cost < 8 * self.argon2_parallelism or self.argon2_time_cost < 1:
             raise SettingsError("BACKUP_CODES_ARGON2_*: time cost ≥ 1, memory cost ≥ 8 KiB per lane")
         if self.code_count < 1 or self.code_count > 50:

@@ -1,4 +1,4 @@
-"""Shared fixtures: each real part (PostgreSQL, SMTP, slapd, Keycloak, a served bridge) lives in its own plugin module."""
+"""Shared fixtures: each real part (PostgreSQL, SMTP, slapd, Keycloak, a served bridge) has its own plugin."""
 
 pytest_plugins = [
     "tests.fixtures.postgres",

@@ -1,0 +1,272 @@
+"""How close the served bridge comes to raw Argon2, and what a wrong code costs.
+
+Run: ``.venv/bin/python benchmarks/verify.py`` (about a minute; uses a throwaway SQLite database and a
+``backup-codes serve --workers 2`` on a free loopback port, with the Argon2 cost from the environment,
+i.e. the production defaults unless BACKUP_CODES_ARGON2_* are set).
+
+Prints:
+* raw Argon2 verifications per second with 2 processes (the ceiling);
+* bridge verifications per second over HTTP (valid codes, 4 client threads);
+* their ratio (target >= 0.9);
+* the cost of a wrong code: median latency of a wrong-code request minus that of a request refused
+  before any hashing (malformed code), divided by one Argon2 verification (target <= 1.1);
+* peak RSS per worker process (VmHWM; target <= 150 MB).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pool
+from pathlib import Path
+
+import requests
+from argon2 import PasswordHasher
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bridge import auth, migrations  # noqa: E402
+from bridge.db import make_engine  # noqa: E402
+from bridge.settings import Settings  # noqa: E402
+
+VERIFY_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+CLIENT_THREADS = 4
+LATENCY_SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "90"))
+RAW_PER_PROCESS = int(os.environ.get("BENCH_RAW_PER_PROCESS", "150"))
+CODES_PER_USER = 10
+WORKERS = 2
+THREADS = os.environ.get("BENCH_THREADS", "")  # empty: the serve default
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+        hash_len=32,
+        salt_len=16,
+    )
+
+
+def _raw_loop(args: tuple[dict[str, int], str, int]) -> float:
+    params, stored, count = args
+    ph = PasswordHasher(**params, hash_len=32, salt_len=16)
+    started = time.perf_counter()
+    for _ in range(count):
+        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    return time.perf_counter() - started
+
+
+def raw_argon2(settings: Settings) -> tuple[float, float]:
+    """(verifications/s with 2 processes, median ms of one verification in this process)."""
+    params = {
+        "time_cost": settings.argon2_time_cost,
+        "memory_cost": settings.argon2_memory_cost,
+        "parallelism": settings.argon2_parallelism,
+    }
+    ph = hasher(settings)
+    stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    single = []
+    for _ in range(40):
+        started = time.perf_counter()
+        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        single.append((time.perf_counter() - started) * 1000)
+    with Pool(2) as pool:
+        pool.map(_raw_loop, [(params, stored, 5)] * 2)  # warm up both processes
+        started = time.perf_counter()
+        pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
+        elapsed = time.perf_counter() - started
+    return 2 * RAW_PER_PROCESS / elapsed, statistics.median(single)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bridge:
+    def __init__(self, data_dir: Path) -> None:
+        self.url_db = f"sqlite:///{data_dir / 'bench.db'}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        engine = make_engine(Settings(database_url=self.url_db))
+        migrations.upgrade(engine)
+        with engine.begin() as conn:
+            self.key = auth.create_key(conn, name="bench", actor="bench").key
+        engine.dispose()
+        env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+        env.update({"BACKUP_CODES_DATABASE_URL": self.url_db, "BACKUP_CODES_LOG_LEVEL": "WARNING"})
+        self.log = (data_dir / "serve.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "serve", "--port", str(self.port), "--workers", str(WORKERS)]
+            + (["--threads", THREADS] if THREADS else []),
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        for _ in range(600):
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("bridge did not start")
+        self.headers = {"Authorization": f"Bearer {self.key}"}
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.log.close()
+
+
+_ip_counter = iter(range(1, 10_000_000))
+_ip_lock = threading.Lock()
+
+
+def next_ip() -> str:
+    """A distinct client address per request, so the per-IP rate limit counts but never refuses."""
+    with _ip_lock:
+        n = next(_ip_counter)
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def issue_users(bridge: Bridge, count: int, prefix: str) -> dict[str, list[str]]:
+    session = requests.Session()
+    users = {}
+    for i in range(count):
+        user = f"{prefix}-{i}"
+        response = session.post(
+            f"{bridge.url}/v1/realms/bench/users/{user}/codes", headers=bridge.headers, timeout=60
+        )
+        response.raise_for_status()
+        users[user] = response.json()["codes"]
+    return users
+
+
+def verify(session: requests.Session, bridge: Bridge, user: str, code: str) -> dict:
+    response = session.post(
+        f"{bridge.url}/v1/realms/bench/users/{user}/codes/verify",
+        headers=bridge.headers,
+        json={"code": code, "client_ip": next_ip()},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
+    work = [(user, code) for user, codes in users.items() for code in codes][:VERIFY_REQUESTS]
+    local = threading.local()
+
+    def one(item: tuple[str, str]) -> bool:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return bool(verify(local.session, bridge, *item)["valid"])
+
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        list(pool.map(one, work[: CLIENT_THREADS * 2]))  # warm up connections and workers
+        rest = work[CLIENT_THREADS * 2 :]
+        started = time.perf_counter()
+        results = list(pool.map(one, rest))
+        elapsed = time.perf_counter() - started
+    if not all(results):
+        raise RuntimeError(f"{results.count(False)} valid codes were refused during the throughput run")
+    return len(rest) / elapsed
+
+
+def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[float, float, float]:
+    """Median latency of a wrong-code request, of a malformed one (refused before hashing) and of one
+    local Argon2 verification, sampled in turn so that load from elsewhere affects all three alike."""
+    ph = hasher(settings)
+    stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    session = requests.Session()
+    wrong: list[float] = []
+    malformed: list[float] = []
+    local: list[float] = []
+    for i in range(LATENCY_SAMPLES):
+        user = users[i % len(users)]
+        for code, samples in ((f"ZZZZ-ZZZZ-ZZZZ-Z{i % 900 + 100}", wrong), ("!", malformed)):
+            started = time.perf_counter()
+            verify(session, bridge, user, code)
+            samples.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        local.append((time.perf_counter() - started) * 1000)
+    return statistics.median(wrong), statistics.median(malformed), statistics.median(local)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    print(
+        f"Argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_cost} KiB "
+        f"p={settings.argon2_parallelism}; "
+        f"{os.cpu_count()} CPU(s); {WORKERS} bridge workers (threads: {THREADS or 'default'}); "
+        f"{CLIENT_THREADS} client threads",
+        flush=True,
+    )
+    # Raw Argon2 is measured before and after the bridge run and averaged: on a shared machine the
+    # load from elsewhere changes within a minute, and the ratio should compare like with like.
+    raw_before, single_ms = raw_argon2(settings)
+    print(f"raw Argon2 verify, 2 processes      : {raw_before:8.1f} verifies/s (before)", flush=True)
+    print(f"raw Argon2 verify, one (median)     : {single_ms:8.2f} ms", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
+        bridge = Bridge(Path(tmp))
+        try:
+            needed = -(-(VERIFY_REQUESTS + CLIENT_THREADS * 2) // CODES_PER_USER)
+            users = issue_users(bridge, needed, "tp")
+            bridge_vps = throughput(bridge, users)
+            print(
+                f"bridge verify over HTTP (valid)     : {bridge_vps:8.1f} verifies/s "
+                f"({VERIFY_REQUESTS} requests)",
+                flush=True,
+            )
+
+            # Wrong codes: spread over users so no one reaches the failure limit (a lock skips hashing).
+            wrong_users = list(issue_users(bridge, max(1, LATENCY_SAMPLES // 3), "wrong"))
+            wrong, malformed, one_verify_ms = latencies_ms(bridge, wrong_users, settings)
+            print(f"wrong-code request (median)         : {wrong:8.2f} ms", flush=True)
+            print(f"malformed request, no hash (median) : {malformed:8.2f} ms", flush=True)
+            print(f"one Argon2 verify, same time (med.) : {one_verify_ms:8.2f} ms", flush=True)
+            rss = {pid: peak_rss_mb(pid) for pid in bridge.worker_pids()}
+        finally:
+            bridge.stop()
+
+    raw_after, _ = raw_argon2(settings)
+    raw_vps = (raw_before + raw_after) / 2
+    print(f"raw Argon2 verify, 2 processes      : {raw_after:8.1f} verifies/s (after)")
+    print(f"raw Argon2 verify, 2 processes, mean: {raw_vps:8.1f} verifies/s")
+    ratio = bridge_vps / raw_vps
+    cost = (wrong - malformed) / one_verify_ms
+    print()
+    print(f"throughput ratio bridge/raw         : {ratio:8.2f}   (target >= 0.9)")
+    print(f"wrong-code cost / one Argon2 verify : {cost:8.2f}   (target <= 1.1)")
+    for pid, mb in rss.items():
+        print(f"peak RSS worker {pid:<8}           : {mb:8.1f} MB (target <= 150 MB)")
+
+
+if __name__ == "__main__":
+    main()

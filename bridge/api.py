@@ -1,0 +1,554 @@
+"""The ``/v1`` blueprint: JSON over HTTP in front of :class:`bridge.service.BackupCodes`.
+
+Requests are checked against ``openapi.json`` itself (bodies, query strings, path parameters), so the
+published contract and the validation cannot drift apart. Error messages name the offending field
+and the rule it breaks, never the value: a value may be a code somebody mistyped into the wrong field.
+Every call needs a bearer API key; anything wrong with it gets the same 401.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, current_app, g, request
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+from sqlalchemy import Engine
+
+from bridge import audit, auth, codes, metrics
+from bridge.policy import PolicyError
+from bridge.service import BackupCodes, PermanentLockError
+from bridge.settings import Settings
+
+blueprint = Blueprint("v1", __name__, url_prefix="/v1")
+
+NO_STORE = "no-store"
+_SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,64}")
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """What the views need, built once by the app factory (``app.extensions["backup_codes"]``)."""
+
+    settings: Settings
+    engine: Engine
+    service: BackupCodes
+
+
+class ApiError(Exception):
+    """Turned into ``{"error", "message"}`` with ``status`` by the app's error handler."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+
+
+def error_response(status: int, error: str, message: str) -> Response:
+    response = current_app.json.response({"error": error, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="backup-codes"'
+    return response
+
+
+def _bridge() -> Bridge:
+    return current_app.extensions["backup_codes"]
+
+
+# ---------------------------------------------------------------------------------------- the contract
+
+
+@cache
+def spec() -> dict[str, Any]:
+    return json.loads(resources.files("bridge").joinpath("openapi.json").read_text(encoding="utf-8"))
+
+
+def parse_datetime(value: str) -> datetime:
+    """RFC 3339 date-time (what the spec's ``format: date-time`` promises); naive means UTC."""
+    match = _RFC3339.fullmatch(value)
+    if not match:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    fraction = (match.group(7) or "0")[:6].ljust(6, "0")
+    offset = match.group(8) or "Z"
+    second = min(second, 59)  # a leap second is the last second of its minute for us
+    tz = UTC
+    if offset not in ("Z", "z"):
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError("bad offset")
+        tz = timezone(timedelta(minutes=sign * (hours * 60 + minutes)))
+    moment = datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def _checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+
+    @checker.checks("date-time", raises=(ValueError, OverflowError))
+    def _date_time(value: object) -> bool:
+        if isinstance(value, str):
+            parse_datetime(value)
+        return True
+
+    @checker.checks("ipv4", raises=ValueError)
+    def _ipv4(value: object) -> bool:
+        if isinstance(value, str):
+            ipaddress.IPv4Address(value)
+        return True
+
+    @checker.checks("ipv6", raises=ValueError)
+    def _ipv6(value: object) -> bool:
+        if isinstance(value, str):
+            ipaddress.IPv6Address(value)
+        return True
+
+    return checker
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """ECMA-262 meaning of a final ``$`` (end of string); Python's also matches before a final newline."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(_validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+        yield ValidationError("does not match the pattern")
+
+
+# The spec's patterns are ECMA-262 regexes (what clients and schemathesis use); checked the same way here.
+SpecValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+@cache
+def _validator(schema: str) -> Any:
+    root = {"$ref": f"#/components/schemas/{schema}", "components": spec()["components"]}
+    return SpecValidator(root, format_checker=_checker())
+
+
+@cache
+def _parameter_validator(name: str) -> Any:
+    return SpecValidator(spec()["components"]["parameters"][name]["schema"], format_checker=_checker())
+
+
+@cache
+def _query_validators(path: str) -> dict[str, tuple[str, Any]]:
+    params = spec()["paths"][path]["get"].get("parameters", [])
+    return {
+        p["name"]: (p["schema"].get("type", "string"), SpecValidator(p["schema"], format_checker=_checker()))
+        for p in params
+        if p.get("in") == "query"
+    }
+
+
+def _describe(error: ValidationError, root: str) -> str:
+    """A message naming the field and the rule, never echoing the value."""
+    field = ".".join(str(part) for part in error.absolute_path) or root
+    rule = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if rule == "required":
+        missing = [name for name in schema.get("required", []) if name not in (error.instance or {})]
+        prefix = f"{field}." if field != "body" else ""
+        return "; ".join(f"{prefix}{name}: required" for name in missing) or f"{field}: missing field"
+    if rule == "additionalProperties":
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(str(key) for key in (error.instance or {}) if key not in allowed)
+        named = [key for key in extra if _SAFE_FIELD.fullmatch(key)]
+        return (
+            f"{field}: unexpected field(s) {', '.join(named)}" if named else f"{field}: unexpected field(s)"
+        )
+    messages = {
+        "type": lambda: f"must be of type {schema.get('type')}",
+        "maxLength": lambda: f"must be at most {schema.get('maxLength')} characters",
+        "minLength": lambda: f"must be at least {schema.get('minLength')} characters",
+        "pattern": lambda: "has characters or a shape that are not allowed",
+        "format": lambda: f"must be a valid {schema.get('format')}",
+        "anyOf": lambda: "does not match any allowed form",
+        "enum": lambda: f"must be one of {', '.join(map(str, schema.get('enum', [])))}",
+        "minimum": lambda: f"must be at least {schema.get('minimum')}",
+        "maximum": lambda: f"must be at most {schema.get('maximum')}",
+        "minItems": lambda: f"must have at least {schema.get('minItems')} item(s)",
+        "maxItems": lambda: f"must have at most {schema.get('maxItems')} items",
+    }
+    text = messages.get(str(rule), lambda: "is not valid")()
+    return f"{field}: {text}"
+
+
+def _validate(validator: Any, value: Any, *, root: str = "body") -> None:
+    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return
+    messages = list(dict.fromkeys(_describe(e, root) for e in errors))
+    raise ApiError(400, "validation_failed", "; ".join(messages[:5]))
+
+
+def _no_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_no_surrogates(k) and _no_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_no_surrogates(v) for v in value)
+    return True
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def body(schema: str, *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object, validated against ``components.schemas[schema]``."""
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "missing_body", "a JSON request body is required")
+        return {}
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "the request body must be application/json")
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not _no_surrogates(value):
+        raise ApiError(400, "invalid_json", "the request body contains invalid Unicode")
+    _validate(_validator(schema), value)
+    return value
+
+
+def query(path: str) -> dict[str, Any]:
+    """The query string, checked against the operation's declared parameters (unknown ones refused)."""
+    validators = _query_validators(path)
+    values: dict[str, Any] = {}
+    for name in request.args:
+        if name not in validators:
+            label = f"{name}: " if _SAFE_FIELD.fullmatch(name) else ""
+            raise ApiError(400, "validation_failed", f"{label}unknown query parameter")
+        given = request.args.getlist(name)
+        if len(given) != 1:
+            raise ApiError(400, "validation_failed", f"{name}: give it at most once")
+        kind, validator = validators[name]
+        value: Any = given[0]
+        if kind == "integer":
+            if not re.fullmatch(r"-?[0-9]{1,18}", value):
+                raise ApiError(400, "validation_failed", f"{name}: must be an integer")
+            value = int(value)
+        if not _no_surrogates(value):
+            raise ApiError(400, "validation_failed", f"{name}: has invalid characters")
+        _validate(validator, value, root=name)
+        values[name] = value
+    return values
+
+
+# ------------------------------------------------------------------------------------ authentication
+
+
+@blueprint.before_request
+def _authenticate_then_check_path() -> Response | None:
+    key = auth.authenticate(_bridge().engine, auth.bearer_token(request.headers.get("Authorization")))
+    if key is None:
+        metrics.AUTH_FAILURES.inc()
+        return error_response(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)")
+    g.api_key = key
+    for name, param in (("realm", "Realm"), ("user_id", "UserId"), ("source", "LockSource")):
+        value = (request.view_args or {}).get(name)
+        if value is None:
+            continue
+        if not _parameter_validator(param).is_valid(value):
+            raise ApiError(400, "invalid_path", f"{name}: must match {_parameter_rule(param)}")
+    return None
+
+
+def _parameter_rule(param: str) -> str:
+    schema = spec()["components"]["parameters"][param]["schema"]
+    return schema.get("pattern") or "one of " + ", ".join(schema.get("enum", []))
+
+
+@blueprint.after_request
+def _never_cache(response: Response) -> Response:
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def _actor(given: str | None = None) -> str:
+    return given or f"api:{g.api_key.name}"
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    response = current_app.json.response(value)
+    response.status_code = status
+    return response
+
+
+def _no_content() -> Response:
+    return Response(status=204)
+
+
+# ------------------------------------------------------------------------------------------- codes
+
+USER = "/realms/<realm>/users/<user_id>"
+
+
+@blueprint.post(f"{USER}/codes")
+def issue_codes(realm: str, user_id: str) -> Response:
+    data = body("IssueRequest", required=False)
+    issued = _bridge().service.issue(
+        realm,
+        user_id,
+        actor=_actor(data.get("actor")),
+        client_ip=data.get("client_ip"),
+        user_agent=data.get("user_agent"),
+    )
+    metrics.SETS_ISSUED.inc()
+    payload = {
+        "codes": issued.codes,
+        "created_at": issued.created_at.isoformat(),
+        "set_id": issued.set_id,
+        "count": len(issued.codes),
+    }
+    return _json(payload, 201)
+
+
+@blueprint.post(f"{USER}/codes/verify")
+def verify_code(realm: str, user_id: str) -> Response:
+    data = body("VerifyRequest")
+    result = _bridge().service.verify(
+        realm,
+        user_id,
+        data["code"],
+        client_ip=data["client_ip"],
+        user_agent=data.get("user_agent"),
+        purpose=data.get("purpose", "login"),
+    )
+    metrics.VERIFICATIONS.labels(result.reason).inc()
+    return _json(result.to_dict())
+
+
+@blueprint.get(f"{USER}/codes")
+def get_status(realm: str, user_id: str) -> Response:
+    return _json(_bridge().service.status(realm, user_id).to_dict())
+
+
+@blueprint.delete(f"{USER}/codes")
+def revoke_codes(realm: str, user_id: str) -> Response:
+    _bridge().service.revoke(realm, user_id, actor=_actor(), reason="revoked through the API")
+    return _no_content()
+
+
+@blueprint.post(f"{USER}/reset")
+def helpdesk_reset(realm: str, user_id: str) -> Response:
+    data = body("ResetRequest")
+    service = _bridge().service
+    service.helpdesk_reset(
+        realm, user_id, actor=data["actor"], reason=data["reason"], identity_check=data["identity_check"]
+    )
+    return _json(service.status(realm, user_id).to_dict())
+
+
+# ----------------------------------------------------------------------------------------- contact
+
+
+@blueprint.get(f"{USER}/contact")
+def get_contact(realm: str, user_id: str) -> Response:
+    contact = _bridge().service.get_contact(realm, user_id)
+    if contact is None:
+        raise ApiError(404, "not_found", "no contact record for this user")
+    return _json(contact.to_dict())
+
+
+@blueprint.put(f"{USER}/contact")
+def put_contact(realm: str, user_id: str) -> Response:
+    data = body("ContactRequest")
+    service = _bridge().service
+    service.set_contact(
+        realm,
+        user_id,
+        email=data.get("email"),
+        phone=data.get("phone"),
+        locale=data.get("locale"),
+        display_name=data.get("display_name"),
+        source="api",
+        actor=_actor(),
+    )
+    contact = service.get_contact(realm, user_id)
+    assert contact is not None  # just written
+    return _json(contact.to_dict())
+
+
+@blueprint.delete(f"{USER}/contact")
+def delete_contact(realm: str, user_id: str) -> Response:
+    _bridge().service.delete_contact(realm, user_id, actor=_actor())
+    return _no_content()
+
+
+# ------------------------------------------------------------------------------------------- locks
+
+
+def _locks(realm: str, user_id: str) -> dict[str, Any]:
+    service = _bridge().service
+    return {
+        "locks": [lock.to_dict() for lock in service.list_locks(realm, user_id)],
+        "effective": service.lock_state(realm, user_id).to_dict(),
+    }
+
+
+@blueprint.get(f"{USER}/locks")
+def get_locks(realm: str, user_id: str) -> Response:
+    return _json(_locks(realm, user_id))
+
+
+@blueprint.put(f"{USER}/locks/<source>")
+def put_lock(realm: str, user_id: str, source: str) -> Response:
+    data = body("LockRequest")
+    service = _bridge().service
+    expires_at = None
+    if data["kind"] == "temporary":
+        seconds = data.get("duration_seconds") or service.get_policy(realm).lockout_seconds
+        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=int(seconds))
+    service.set_lock(
+        realm,
+        user_id,
+        source=source,
+        kind=data["kind"],
+        reason=data["reason"],
+        actor=_actor(data.get("actor")),
+        expires_at=expires_at,
+    )
+    return _json(_locks(realm, user_id))
+
+
+@blueprint.delete(f"{USER}/locks/<source>")
+def delete_lock(realm: str, user_id: str, source: str) -> Response:
+    # The caller names the source it manages, so lifting that source's permanent lock is its decision.
+    _bridge().service.clear_lock(
+        realm, user_id, source=source, actor=_actor(), reason="cleared through the API", allow_permanent=True
+    )
+    return _no_content()
+
+
+@blueprint.delete(USER)
+def delete_user(realm: str, user_id: str) -> Response:
+    _bridge().service.delete_user(realm, user_id, actor=_actor())
+    return _no_content()
+
+
+# ------------------------------------------------------------------------------------------ policy
+
+
+@blueprint.get("/realms/<realm>/policy")
+def get_policy(realm: str) -> Response:
+    return _json(_bridge().service.get_policy(realm).to_dict())
+
+
+@blueprint.put("/realms/<realm>/policy")
+def put_policy(realm: str) -> Response:
+    data = body("PolicyUpdate")
+    # JSON has one number type: 10.0 is the integer 10 for the schema, so it is for the policy too.
+    data = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
+    try:
+        policy = _bridge().service.set_policy(realm, data, actor=_actor())
+    except PolicyError as exc:
+        raise ApiError(422, "policy_invalid", str(exc)) from None
+    return _json(policy.to_dict())
+
+
+# ------------------------------------------------------------------------------------------- audit
+
+AUDIT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+
+
+@blueprint.get("/audit")
+def query_audit() -> Response:
+    args = query("/v1/audit")
+    rows = audit.query(
+        _bridge().engine,
+        realm=args.get("realm"),
+        user_id=args.get("user_id"),
+        event=args.get("event"),
+        since=parse_datetime(args["since"]) if "since" in args else None,
+        until=parse_datetime(args["until"]) if "until" in args else None,
+        limit=args.get("limit", 1000),
+    )
+    fmt = args.get("format", "json")
+    if fmt == "json":
+        return _json({"events": rows})
+    return Response(audit.export(rows, fmt), mimetype=AUDIT_MEDIA[fmt])
+
+
+# ------------------------------------------------------------------------------------------ sheets
+
+
+def _sheet_from_request() -> Any:
+    from bridge import sheet
+
+    data = body("SheetRequest")
+    created_at = parse_datetime(data["created_at"]) if "created_at" in data else datetime.now(UTC)
+    return sheet.CodeSheet(
+        codes=[codes.format_code(code.replace("-", "")) for code in data["codes"]],
+        username=data["username"],
+        realm_display_name=data["realm_display_name"],
+        organisation=data.get("organisation", ""),
+        created_at=created_at,
+        locale=data.get("locale", "en"),
+    ), data.get("paper", "A4")
+
+
+@blueprint.post("/sheets/pdf")
+def sheet_pdf() -> Response:
+    from bridge import sheet
+
+    code_sheet, paper = _sheet_from_request()
+    pdf = sheet.render_pdf(code_sheet, paper=paper)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="backup-codes.pdf"'
+    return response
+
+
+@blueprint.post("/sheets/txt")
+def sheet_txt() -> Response:
+    from bridge import sheet
+
+    code_sheet, _paper = _sheet_from_request()
+    response = Response(sheet.render_txt(code_sheet), mimetype="text/plain")
+    response.headers["Content-Disposition"] = 'attachment; filename="backup-codes.txt"'
+    return response
+
+
+# ------------------------------------------------------------------------------------ domain errors
+
+
+@blueprint.errorhandler(PermanentLockError)
+def _permanent_lock(exc: PermanentLockError) -> Response:
+    return error_response(409, "permanent_lock", str(exc))
+
+
+@blueprint.errorhandler(PolicyError)
+def _policy_error(exc: PolicyError) -> Response:
+    return error_response(422, "policy_invalid", str(exc))
+
+
+@blueprint.errorhandler(ValueError)
+def _refused(exc: ValueError) -> Response:
+    """The service's own checks (ids, contact fields, lock times): their messages name fields, not values."""
+    return error_response(400, "invalid_request", str(exc)[:300])

@@ -1,0 +1,194 @@
+"""The Flask app factory: the ``/v1`` API, the operational endpoints and uniform JSON errors.
+
+Every answer that is not a success is ``{"error", "message"}``; an unexpected exception is logged
+(with its request id, never the request body) and answered with a bare ``{"error": "internal"}``,
+so no stack trace reaches a caller. Each request gets an id (the caller's ``X-Request-Id`` when it is
+sane, else a new UUID), echoed in the response and attached to every log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+
+from bridge import api, logs, metrics
+from bridge.db import make_engine
+from bridge.hashing import CodeHasher
+from bridge.service import BackupCodes
+from bridge.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+log = logging.getLogger("bridge.app")
+access_log = logging.getLogger("bridge.access")
+
+# Machine codes for the HTTP errors Flask/Werkzeug raise themselves (routing, body size, methods).
+_HTTP_ERRORS = {
+    400: ("bad_request", "the request is malformed"),
+    404: ("not_found", "no such resource"),
+    405: ("method_not_allowed", "method not allowed for this resource"),
+    413: ("payload_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB"),
+    415: ("unsupported_media_type", "the request body must be application/json"),
+}
+
+
+class BoundedHasher:
+    """At most ``limit`` Argon2 evaluations at once in this process; every other thread waits its turn.
+
+    ``serve`` runs one worker per core with several threads each, so that database waits overlap.
+    Hashing is CPU-bound: more concurrent evaluations than the worker's share of cores only add
+    context switches, and each one holds ``argon2_memory_cost`` KiB, which would multiply a worker's
+    peak memory by its thread count.
+    """
+
+    def __init__(self, inner: CodeHasher, limit: int) -> None:
+        self._inner = inner
+        self._gate = threading.BoundedSemaphore(limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def hash(self, realm: str, user_id: str, code: str) -> str:
+        with self._gate:
+            return self._inner.hash(realm, user_id, code)
+
+    def verify(self, stored: str | None, realm: str, user_id: str, code: str) -> bool:
+        with self._gate:
+            return self._inner.verify(stored, realm, user_id, code)
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, hash_concurrency: int | None = None
+) -> Flask:
+    """Build the app; the engine and the service (with its Argon2 dummy hash) are built once here.
+
+    ``hash_concurrency`` bounds simultaneous Argon2 evaluations in this process (None: unbounded).
+    """
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+    app = Flask("bridge")
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    engine = engine or make_engine(settings)
+    hasher: Any = CodeHasher(settings)
+    if hash_concurrency is not None:
+        hasher = BoundedHasher(hasher, max(1, hash_concurrency))
+    app.extensions["backup_codes"] = api.Bridge(
+        settings=settings, engine=engine, service=BackupCodes(engine, settings, hasher=hasher)
+    )
+    app.register_blueprint(api.blueprint)
+    _add_operational_routes(app)
+    _add_request_hooks(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_operational_routes(app: Flask) -> None:
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        return app.json.response(api.spec())
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return app.json.response({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        from bridge import migrations
+
+        bridge: api.Bridge = app.extensions["backup_codes"]
+        try:
+            current = migrations.current_revision(bridge.engine)
+        except Exception:  # any database failure means "not ready"; the reason goes to the log only
+            log.warning("readiness check: database unreachable", exc_info=True)
+            return _status(503, "not_ready", "database unreachable")
+        if current != migrations.head_revision():
+            return _status(503, "not_ready", "database not migrated (run: backup-codes db upgrade)")
+        return app.json.response({"status": "ready"})
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        payload, content_type = metrics.render()
+        return Response(payload, content_type=content_type)
+
+
+def _status(code: int, status: str, reason: str) -> Response:
+    from flask import current_app
+
+    response = current_app.json.response({"status": status, "reason": reason})
+    response.status_code = code
+    return response
+
+
+def _add_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = given if _SANE_REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+        g.request_id_token = logs.request_id_var.set(g.request_id)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        request_id = g.get("request_id") or str(uuid.uuid4())
+        response.headers[REQUEST_ID_HEADER] = request_id
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        metrics.observe_request(request.method, route, response.status_code, seconds)
+        # Method, path, status, duration: never the query string, headers or body.
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 2),
+                "request_id": request_id,
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _forget(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            logs.request_id_var.reset(token)
+
+
+def _add_error_handlers(app: Flask) -> None:
+    @app.errorhandler(api.ApiError)
+    def _api_error(exc: api.ApiError) -> Response:
+        return api.error_response(exc.status, exc.error, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        error, message = _HTTP_ERRORS.get(status, (_snake(exc.name), exc.name))
+        response = api.error_response(status, error, message)
+        # Keep protocol headers Werkzeug attached (Allow on 405), drop its HTML body.
+        for name, value in exc.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _internal(exc: Exception) -> Response:
+        log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc)
+        return api.error_response(500, "internal", "internal error; the request id is in the logs")
+
+
+def _snake(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_") or "error"

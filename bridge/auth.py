@@ -1,0 +1,162 @@
+"""API keys for the callers of the bridge (Keycloak, admin tools).
+
+A key is ``bcb_<id>_<secret>``: the id is public (it names the key in lists and logs), the secret is
+256 random bits. Only the SHA-256 digest of the whole key is stored; a fast hash is enough for a
+256-bit random secret (NIST SP 800-63B-4 allows it at ≥112 bits), and it keeps authentication cheap
+on every request. The key is shown once, when created. Several keys may be active at the same time, so
+a key is rotated by creating the new one, switching the caller over, then revoking the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from bridge import audit
+from bridge.db import as_utc, utcnow
+from bridge.schema import api_keys
+
+PREFIX = "bcb"
+ID_BYTES = 6  # 12 hex characters
+SECRET_BYTES = 32  # 256 bits
+KEY_PATTERN = re.compile(rf"{PREFIX}_([0-9a-f]{{{ID_BYTES * 2}}})_([0-9a-f]{{{SECRET_BYTES * 2}}})")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._@:/+-]{1,255}")
+SYSTEM_REALM = ""  # audit rows about keys belong to no realm
+# last_used_at is a convenience for operators; writing it on every request would serialise SQLite.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Compared against when the presented id is unknown, so every failure costs the same digest comparison.
+_NO_DIGEST = hashlib.sha256(b"no such key").hexdigest()
+
+
+class ApiKeyError(ValueError):
+    """A key name or id is unusable; the message says why."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """The one moment the full key exists outside the caller: print it, then drop it."""
+
+    id: str
+    name: str
+    key: str
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(conn: Connection, *, name: str, actor: str) -> CreatedKey:
+    """Create and store a new key in the caller's transaction; the returned ``key`` is never stored."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ApiKeyError("key name must be 1 to 255 letters, digits, spaces or ._@:/+-")
+    for _ in range(5):
+        key_id = secrets.token_hex(ID_BYTES)
+        key = f"{PREFIX}_{key_id}_{secrets.token_hex(SECRET_BYTES)}"
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(api_keys).values(id=key_id, name=name, digest=digest(key), created_at=utcnow())
+                )
+        except IntegrityError:  # 48-bit id collision: astronomically rare, just draw again
+            continue
+        audit.record(
+            conn,
+            event="apikey_created",
+            realm=SYSTEM_REALM,
+            actor=actor,
+            details={"key_id": key_id, "name": name},
+        )
+        return CreatedKey(id=key_id, name=name, key=key)
+    raise RuntimeError("could not draw an unused key id")
+
+
+def list_keys(conn: Connection) -> list[ApiKey]:
+    rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)).mappings().all()
+    return [
+        ApiKey(
+            id=row["id"],
+            name=row["name"],
+            created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+            last_used_at=as_utc(row["last_used_at"]),
+            revoked_at=as_utc(row["revoked_at"]),
+        )
+        for row in rows
+    ]
+
+
+def revoke_key(conn: Connection, key_id: str, *, actor: str) -> bool:
+    """Revoke an active key; False when there is no such active key. Effective on the next request."""
+    revoked = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if revoked:
+        audit.record(
+            conn, event="apikey_revoked", realm=SYSTEM_REALM, actor=actor, details={"key_id": key_id}
+        )
+    return revoked == 1
+
+
+def authenticate(engine: Engine, presented: str | None) -> ApiKey | None:
+    """The active key matching ``presented``, else None; the secret is compared in constant time."""
+    match = KEY_PATTERN.fullmatch(presented or "")
+    key_id = match.group(1) if match else ""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+            if match
+            else None
+        )
+    stored = row["digest"] if row is not None else _NO_DIGEST
+    ok = hmac.compare_digest(digest(presented or ""), stored)
+    if not ok or row is None or row["revoked_at"] is not None:
+        return None
+    key = ApiKey(
+        id=row["id"],
+        name=row["name"],
+        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+        last_used_at=as_utc(row["last_used_at"]),
+        revoked_at=None,
+    )
+    _touch(engine, key)
+    return key
+
+
+def _touch(engine: Engine, key: ApiKey) -> None:
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    with engine.begin() as conn:
+        conn.execute(update(api_keys).where(api_keys.c.id == key.id).values(last_used_at=now))
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None

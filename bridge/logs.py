@@ -1,0 +1,107 @@
+"""Structured logs: one JSON object per line on stderr, with the request id of the request being served.
+
+The access log records method, path, status and duration, never bodies, query strings or headers, so
+no code or key is ever handed to the logging system on purpose. :class:`RedactingFilter` is the second
+line of defence for mistakes: anything shaped like a backup code or an API key is replaced before a
+record is written, wherever it appears (message, arguments, extra fields, exception text).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+REDACTED = "[REDACTED]"
+# Crockford base32 plus the confusables users type (I, L, O), either case; U is not in the alphabet.
+_CHAR = "[0-9A-TV-Za-tv-z]"
+_ALONE_BEFORE = r"(?<![\w-])"
+_ALONE_AFTER = r"(?![\w-])"
+# Display form (groups of 2-4 joined by dashes) and the bare form (15-32 characters). A UUID never
+# matches: its 4-character groups are joined to longer ones.
+_CODE_DASHED = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{2,4}}(?:-{_CHAR}{{1,4}}){{2,7}}{_ALONE_AFTER}")
+_CODE_BARE = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{15,32}}{_ALONE_AFTER}")
+# An API key keeps its public id (useful in logs) and loses the secret, even a truncated one.
+_API_KEY = re.compile(r"(bcb_[0-9a-fA-F]{1,16}_)[0-9A-Za-z]+")
+_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def redact(text: str) -> str:
+    text = _API_KEY.sub(rf"\g<1>{REDACTED}", text)
+    text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
+    text = _CODE_DASHED.sub(REDACTED, text)
+    return _CODE_BARE.sub(REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record so nothing code- or key-shaped survives; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _RESERVED and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and any ``extra`` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for name, value in record.__dict__.items():
+            if name not in _RESERVED and not name.startswith("_"):
+                entry[name] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        # Redact the finished line too: nothing reaches stderr without passing the patterns.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+_HANDLER_NAME = "backup-codes-json"
+_CHATTY = ("fontTools", "fpdf", "alembic", "waitress.queue")
+
+
+def configure(level: str = "INFO", stream: Any = None) -> logging.Handler:
+    """Install the JSON handler on the root logger once (idempotent: app factories run more than once)."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if handler.get_name() == _HANDLER_NAME:
+            handler.setLevel(level.upper())
+            return handler
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(level.upper())
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > handler.level:
+        root.setLevel(handler.level)
+    # Libraries that narrate routine work at INFO (font subsetting per PDF, Alembic per readiness probe).
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    return handler

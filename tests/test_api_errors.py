@@ -1,0 +1,155 @@
+"""Bad requests get a JSON {"error", "message"} with the right status, and never echo what was sent."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+VERIFY = "/v1/realms/demo/users/alice/codes/verify"
+SECRET_LOOKING = "ABCD-EFGH-JKMN-PQRS"
+
+
+def is_error(response: Any, status: int, error: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.json
+    assert set(body) == {"error", "message"}
+    if error:
+        assert body["error"] == error
+    return body
+
+
+def test_malformed_json_is_400(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data="{oops", content_type="application/json"
+    )
+    is_error(response, 400, "invalid_json")
+
+
+def test_missing_body_is_400(bridge_app: Any) -> None:
+    is_error(bridge_app.client.post(VERIFY, headers=bridge_app.headers), 400, "missing_body")
+
+
+def test_body_that_is_not_json_is_415(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data="code=1", content_type="text/plain"
+    )
+    is_error(response, 415, "unsupported_media_type")
+
+
+def test_body_over_64_kib_is_413(bridge_app: Any) -> None:
+    payload = json.dumps({"code": "x" * 70_000, "client_ip": "192.0.2.1"})
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data=payload, content_type="application/json"
+    )
+    is_error(response, 413, "payload_too_large")
+
+
+def test_validation_error_names_every_bad_field(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, json={"code": 5, "client_ip": "nope", "x": 1}
+    )
+    body = is_error(response, 400, "validation_failed")
+    for name in ("code", "client_ip", "x"):
+        assert name in body["message"]
+
+
+def test_missing_required_field_is_named(bridge_app: Any) -> None:
+    response = bridge_app.client.post(VERIFY, headers=bridge_app.headers, json={"code": "1"})
+    assert "client_ip: required" in is_error(response, 400)["message"]
+
+
+def test_validation_error_never_echoes_the_value(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, json={"code": SECRET_LOOKING * 4, "client_ip": SECRET_LOOKING}
+    )
+    assert SECRET_LOOKING not in response.get_data(as_text=True)
+
+
+def test_code_longer_than_64_characters_is_400(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, json={"code": "A" * 65, "client_ip": "::1"}
+    )
+    assert "code" in is_error(response, 400)["message"]
+
+
+@pytest.mark.parametrize("user", ["al ice", "al%21ce", "a" * 256, "%C3%A9"])
+def test_bad_user_id_in_path_is_400(bridge_app: Any, user: str) -> None:
+    response = bridge_app.client.get(f"/v1/realms/demo/users/{user}/codes", headers=bridge_app.headers)
+    is_error(response, 400, "invalid_path")
+
+
+def test_unknown_lock_source_is_400(bridge_app: Any) -> None:
+    response = bridge_app.client.delete(
+        "/v1/realms/demo/users/alice/locks/somebody", headers=bridge_app.headers
+    )
+    is_error(response, 400, "invalid_path")
+
+
+def test_unknown_route_is_404(bridge_app: Any) -> None:
+    is_error(bridge_app.client.get("/v1/nothing-here", headers=bridge_app.headers), 404, "not_found")
+
+
+def test_unsupported_method_is_405_with_allow(bridge_app: Any) -> None:
+    response = bridge_app.client.patch("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
+    is_error(response, 405, "method_not_allowed")
+    assert {"GET", "POST", "DELETE"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_nan_is_not_json(bridge_app: Any) -> None:
+    response = bridge_app.client.put(
+        "/v1/realms/demo/policy",
+        headers=bridge_app.headers,
+        data='{"max_failures": NaN}',
+        content_type="application/json",
+    )
+    is_error(response, 400, "invalid_json")
+
+
+def test_deeply_nested_json_is_400(bridge_app: Any) -> None:
+    payload = "[" * 30_000 + "]" * 30_000
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data=payload, content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+def test_lone_surrogate_is_400(bridge_app: Any) -> None:
+    payload = '{"code": "\\ud800", "client_ip": "192.0.2.1"}'
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data=payload, content_type="application/json"
+    )
+    is_error(response, 400, "invalid_json")
+
+
+def test_unexpected_exception_is_a_bare_500_without_trace(
+    bridge_app: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(bridge_app.service, "status", boom)
+    with caplog.at_level(logging.ERROR, logger="bridge.app"):
+        response = bridge_app.client.get("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
+    body = is_error(response, 500, "internal")
+    assert "exploded" not in json.dumps(body) and "Traceback" not in response.get_data(as_text=True)
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR and (r.exc_info or r.exc_text)]
+    assert logged, "the exception and its trace go to the log"
+
+
+def test_request_id_is_generated_and_echoed(bridge_app: Any) -> None:
+    response = bridge_app.client.get("/healthz")
+    assert len(response.headers["X-Request-Id"]) == 36
+
+
+def test_sane_request_id_from_the_caller_is_kept(bridge_app: Any) -> None:
+    response = bridge_app.client.get("/healthz", headers={"X-Request-Id": "kc-1234.abc"})
+    assert response.headers["X-Request-Id"] == "kc-1234.abc"
+
+
+def test_insane_request_id_is_replaced(bridge_app: Any) -> None:
+    response = bridge_app.client.get("/healthz", headers={"X-Request-Id": "<script>" * 40})
+    assert response.headers["X-Request-Id"] != "<script>" * 40

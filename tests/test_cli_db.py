@@ -1,0 +1,81 @@
+"""`backup-codes db upgrade`: idempotent, and the migrations build exactly the tables of bridge/schema.py."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, text
+
+from bridge import migrations
+from bridge.cli import main
+from bridge.db import make_engine
+from bridge.schema import metadata
+from bridge.settings import Settings
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}"))
+    yield engine
+    engine.dispose()
+
+
+def schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+
+
+def test_migrations_build_the_schema_exactly_on_sqlite(sqlite_engine: Engine) -> None:
+    migrations.upgrade(sqlite_engine)
+    assert schema_differences(sqlite_engine) == []
+
+
+@pytest.mark.postgres
+def test_migrations_build_the_schema_exactly_on_postgresql(postgres_url: str) -> None:
+    name = f"mig_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(Settings(database_url=postgres_url.rsplit("/", 1)[0] + f"/{name}"))
+    try:
+        migrations.upgrade(engine)
+        assert schema_differences(engine) == []
+        assert migrations.is_current(engine)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_twice_is_harmless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BACKUP_CODES_DATABASE_URL", f"sqlite:///{tmp_path / 'twice.db'}")
+    assert main(["db", "upgrade"]) == 0
+    assert "(was empty)" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out.strip() == f"database at {migrations.head_revision()}"
+
+
+def test_current_reports_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BACKUP_CODES_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    main(["db", "current"])
+    assert capsys.readouterr().out.startswith("empty")
+    main(["db", "upgrade"])
+    main(["db", "current"])
+    assert "(head)" in capsys.readouterr().out
+
+
+def test_default_database_lives_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BACKUP_CODES_DATABASE_URL", raising=False)
+    monkeypatch.setenv("BACKUP_CODES_DATA_DIR", str(tmp_path / "data"))
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "data" / "backup-codes.db").exists()
