@@ -256,10 +256,22 @@ def format_when(value: str | datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-             ("Safari/", "Safari"))
-_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
-            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 
 
 def describe_user_agent(value: str | None) -> str | None:
@@ -493,8 +505,11 @@ class Notifier:
             mail = render(claimed.kind, claimed.locale, claimed.context, self._settings)
             lang = resolve_locale(claimed.locale, self._settings.default_locale)
             message = build_message(
-                mail, to_address=claimed.to_address, settings=self._settings,
-                message_id=_message_id(claimed, self._settings), locale=lang,
+                mail,
+                to_address=claimed.to_address,
+                settings=self._settings,
+                message_id=_message_id(claimed, self._settings),
+                locale=lang,
             )
         except Exception as exc:
             raise _Permanent(f"cannot build the message: {_describe(exc, self._settings)}") from exc
@@ -522,8 +537,11 @@ class Notifier:
             claimed = conn.execute(
                 update(notifications)
                 .where(n.id == row_id, self._due(now))
-                .values(status="sending", claimed_until=now + timedelta(seconds=LEASE_SECONDS),
-                        attempts=n.attempts + 1)
+                .values(
+                    status="sending",
+                    claimed_until=now + timedelta(seconds=LEASE_SECONDS),
+                    attempts=n.attempts + 1,
+                )
             ).rowcount
             if claimed != 1:
                 return None
@@ -562,11 +580,22 @@ class Notifier:
                 .values(**values)
             )
         if give_up:
-            log.error("notification %d (%s) failed after %d attempt(s): %s",
-                      claimed.id, claimed.kind, claimed.attempts, error)
+            log.error(
+                "notification %d (%s) failed after %d attempt(s): %s",
+                claimed.id,
+                claimed.kind,
+                claimed.attempts,
+                error,
+            )
         else:
-            log.warning("notification %d (%s) attempt %d failed, retry at %s: %s", claimed.id,
-                        claimed.kind, claimed.attempts, values["next_attempt_at"].isoformat(), error)
+            log.warning(
+                "notification %d (%s) attempt %d failed, retry at %s: %s",
+                claimed.id,
+                claimed.kind,
+                claimed.attempts,
+                values["next_attempt_at"].isoformat(),
+                error,
+            )
 
 
 def _message_id(claimed: _Claimed, settings: Settings) -> str:

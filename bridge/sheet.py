@@ -22,10 +22,34 @@ PAPERS = {"a4": "A4", "letter": "Letter"}
 LOCALES = ("en", "es")
 
 _MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-           "octubre", "noviembre", "diciembre"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
 }
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -122,8 +146,9 @@ def render_txt(sheet: CodeSheet) -> str:
     _check(sheet)
     s = _strings(sheet)
     wrap = textwrap.TextWrapper(width=72, break_long_words=True, break_on_hyphens=False)
-    bullet = textwrap.TextWrapper(width=72, initial_indent="- ", subsequent_indent="  ",
-                                  break_on_hyphens=False)
+    bullet = textwrap.TextWrapper(
+        width=72, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
+    )
     title = wrap.wrap(f"{s['title']} — {sheet.realm_display_name}")
     created = format_date(sheet.created_at, sheet.locale)
     width = len(str(len(sheet.codes)))
@@ -217,8 +242,9 @@ def _header(pdf: FPDF, sheet: CodeSheet, s: dict[str, str], created: str) -> Non
         pdf.set_font("Sans", "B", 8.5)
         pdf.set_text_color(*_MUTED)
         pdf.set_char_spacing(0.8)
-        pdf.multi_cell(pdf.epw, 4.5, sheet.organisation.upper(), new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                       align="L")
+        pdf.multi_cell(
+            pdf.epw, 4.5, sheet.organisation.upper(), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L"
+        )
         pdf.set_char_spacing(0)
         pdf.ln(1.5)
     pdf.set_font("Sans", "B", 22)
@@ -305,8 +331,9 @@ def _panel(pdf: FPDF, grid: _Grid, codes: list[str], first_number: int, row_h: f
     pdf.set_y(top + height + 7)
 
 
-def _code_row(pdf: FPDF, grid: _Grid, x: float, y: float, row_h: float, number: int, code: str,
-              size: float) -> None:
+def _code_row(
+    pdf: FPDF, grid: _Grid, x: float, y: float, row_h: float, number: int, code: str, size: float
+) -> None:
     box, number_w = grid.box, grid.number_w
     pdf.set_draw_color(*_MUTED)
     pdf.set_fill_color(255, 255, 255)

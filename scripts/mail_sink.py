@@ -71,8 +71,8 @@ def render_index(directory: Path) -> str:
     for path in list_messages(directory):
         message = read_message(path)
         rows.append(
-            "<tr><td>{date}</td><td>{to}</td><td><a href=\"/messages/{name}\">{subject}</a></td>"
-            "<td><a href=\"/raw/{name}\">.eml</a></td></tr>".format(
+            '<tr><td>{date}</td><td>{to}</td><td><a href="/messages/{name}">{subject}</a></td>'
+            '<td><a href="/raw/{name}">.eml</a></td></tr>'.format(
                 date=html.escape(str(message.get("Date", ""))),
                 to=html.escape(str(message.get("To", ""))),
                 subject=html.escape(str(message.get("Subject", "(no subject)"))),
@@ -81,8 +81,8 @@ def render_index(directory: Path) -> str:
         )
     table = "\n".join(rows) or '<tr><td colspan="4">No mail yet.</td></tr>'
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Demo mail</title>"
-        "<meta http-equiv=\"refresh\" content=\"10\"></head><body>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo mail</title>'
+        '<meta http-equiv="refresh" content="10"></head><body>'
         f"<h1>Demo mail ({len(rows)})</h1>"
         "<table><thead><tr><th>Date</th><th>To</th><th>Subject</th><th>Raw</th></tr></thead>"
         f"<tbody>{table}</tbody></table></body></html>"
@@ -96,9 +96,9 @@ def render_message(path: Path) -> str:
         for name in ("From", "To", "Date", "Subject")
     )
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(str(message.get('Subject', '')))}</title></head><body>"
-        f"<p><a href=\"/\">All mail</a></p><dl>{headers}</dl>"
+        f'<p><a href="/">All mail</a></p><dl>{headers}</dl>'
         f"<pre>{html.escape(plain_text(message))}</pre></body></html>"
     )
 
@@ -114,7 +114,7 @@ def make_handler(directory: Path) -> type[BaseHTTPRequestHandler]:
             for prefix, render in (("/messages/", "html"), ("/raw/", "raw")):
                 if not self.path.startswith(prefix):
                     continue
-                name = self.path[len(prefix):]
+                name = self.path[len(prefix) :]
                 path = directory / name
                 if not MESSAGE_NAME.match(name) or not path.is_file():
                     break

@@ -142,29 +142,41 @@ def log_tail(path: Path, lines: int = 40) -> str:
     return f"--- last lines of {path} ---\n" + "\n".join(text[-lines:])
 
 
-def start_process(stack: Stack, name: str, argv: Sequence[str], env: dict[str, str] | None = None,
-                  cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def start_process(
+    stack: Stack, name: str, argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start one long-running child in its own process group, output appended to logs/<name>.log."""
     log_path = stack.logs / f"{name}.log"
     with log_path.open("ab") as log:
         log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} starting {name}\n".encode())
         log.flush()
         process = subprocess.Popen(
-            list(argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, cwd=cwd, start_new_session=True,
+            list(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
     stack.processes[name] = process
     return process
 
 
-def run_step(stack: Stack, name: str, argv: Sequence[str], env: dict[str, str], *,
-             secret_output: bool = False) -> str:
+def run_step(
+    stack: Stack, name: str, argv: Sequence[str], env: dict[str, str], *, secret_output: bool = False
+) -> str:
     """Run a short command to completion and return its stdout. Everything goes to the step's log,
     except stdout that carries a secret (a new API key)."""
     log_path = stack.logs / f"{name}.log"
     with log_path.open("ab") as log:
         result = subprocess.run(
-            list(argv), stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env, check=False,
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=False,
         )
         if not secret_output:
             log.write(result.stdout)
@@ -244,8 +256,11 @@ def reset(root: Path) -> None:
 
 def check_ports(ports: Ports, with_ldap: bool) -> None:
     wanted = {
-        "keycloak": ports.keycloak, "keycloak management": ports.management, "bridge": ports.bridge,
-        "mail index": ports.mail_http, "smtp": ports.smtp,
+        "keycloak": ports.keycloak,
+        "keycloak management": ports.management,
+        "bridge": ports.bridge,
+        "mail index": ports.mail_http,
+        "smtp": ports.smtp,
     }
     if with_ldap:
         wanted["ldap"] = ports.ldap
@@ -393,8 +408,12 @@ def seed_directory(stack: Stack) -> None:
     from ldap3.core.exceptions import LDAPException
 
     try:
-        conn = Connection(Server(stack.ldap_url, connect_timeout=5), LDAP_ROOT_DN,
-                          secret(stack, "ldap-admin-password"), auto_bind=True)
+        conn = Connection(
+            Server(stack.ldap_url, connect_timeout=5),
+            LDAP_ROOT_DN,
+            secret(stack, "ldap-admin-password"),
+            auto_bind=True,
+        )
     except LDAPException as exc:
         raise StackError(f"ldap: cannot bind as {LDAP_ROOT_DN}: {exc}") from None
     with conn:
@@ -412,35 +431,73 @@ def directory_entries() -> list[tuple[str, dict[str, object]]]:
         (LDAP_SUFFIX, {"objectClass": ["dcObject", "organization"], "dc": "example", "o": "Example Org"}),
         (LDAP_PEOPLE, {"objectClass": ["organizationalUnit"], "ou": "people"}),
         (f"ou=policies,{LDAP_SUFFIX}", {"objectClass": ["organizationalUnit"], "ou": "policies"}),
-        (LDAP_POLICY, {
-            "objectClass": ["namedPolicy", "pwdPolicy"], "cn": "default", "pwdAttribute": "userPassword",
-            "pwdLockout": "TRUE", "pwdMaxFailure": "5", "pwdLockoutDuration": "300",
-            "pwdFailureCountInterval": "300",
-        }),
+        (
+            LDAP_POLICY,
+            {
+                "objectClass": ["namedPolicy", "pwdPolicy"],
+                "cn": "default",
+                "pwdAttribute": "userPassword",
+                "pwdLockout": "TRUE",
+                "pwdMaxFailure": "5",
+                "pwdLockoutDuration": "300",
+                "pwdFailureCountInterval": "300",
+            },
+        ),
     ]
     for user in DEMO_USERS:
-        entries.append((f"uid={user.username},{LDAP_PEOPLE}", {
-            "objectClass": ["inetOrgPerson"], "uid": user.username, "cn": user.first_name,
-            "sn": user.last_name, "givenName": user.first_name, "mail": user.email,
-            "userPassword": user.password,
-        }))
+        entries.append(
+            (
+                f"uid={user.username},{LDAP_PEOPLE}",
+                {
+                    "objectClass": ["inetOrgPerson"],
+                    "uid": user.username,
+                    "cn": user.first_name,
+                    "sn": user.last_name,
+                    "givenName": user.first_name,
+                    "mail": user.email,
+                    "userPassword": user.password,
+                },
+            )
+        )
     return entries
 
 
 def start_mail_sink(stack: Stack) -> None:
     say(f"mail: SMTP sink on 127.0.0.1:{stack.ports.smtp}, index on {stack.mail_url}")
-    start_process(stack, "mail", [
-        sys.executable, str(REPO / "scripts" / "mail_sink.py"), "--dir", str(stack.root / "mail"),
-        "--smtp-port", str(stack.ports.smtp), "--http-port", str(stack.ports.mail_http),
-    ])
+    start_process(
+        stack,
+        "mail",
+        [
+            sys.executable,
+            str(REPO / "scripts" / "mail_sink.py"),
+            "--dir",
+            str(stack.root / "mail"),
+            "--smtp-port",
+            str(stack.ports.smtp),
+            "--http-port",
+            str(stack.ports.mail_http),
+        ],
+    )
     wait_until(stack, "mail", lambda: http_ok(stack.mail_url), timeout=60)
 
 
 def start_bridge(stack: Stack) -> None:
     say(f"bridge: serving on {stack.bridge_url}")
-    start_process(stack, "bridge", [
-        bridge_command(), "serve", "--host", "127.0.0.1", "--port", str(stack.ports.bridge), "--workers", "2",
-    ], env=bridge_env(stack))
+    start_process(
+        stack,
+        "bridge",
+        [
+            bridge_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(stack.ports.bridge),
+            "--workers",
+            "2",
+        ],
+        env=bridge_env(stack),
+    )
     wait_until(stack, "bridge", lambda: http_ok(f"{stack.bridge_url}/healthz"), timeout=120)
 
 
@@ -464,9 +521,13 @@ def setup_demo_realm(stack: Stack) -> None:
 
     say(f"keycloak: setting up the realm {DEMO_REALM!r}")
     try:
-        admin = KeycloakAdmin(server_url=stack.keycloak_url, username="admin",
-                              password=secret(stack, "keycloak-admin-password"), realm_name="master",
-                              user_realm_name="master")
+        admin = KeycloakAdmin(
+            server_url=stack.keycloak_url,
+            username="admin",
+            password=secret(stack, "keycloak-admin-password"),
+            realm_name="master",
+            user_realm_name="master",
+        )
         ensure_realm(stack, admin)
         admin.change_current_realm(DEMO_REALM)
         if stack.with_ldap:
@@ -478,8 +539,12 @@ def setup_demo_realm(stack: Stack) -> None:
 
 
 def ensure_realm(stack: Stack, admin: KeycloakAdmin) -> None:
-    smtp = {"host": "127.0.0.1", "port": str(stack.ports.smtp), "from": "keycloak@example.org",
-            "fromDisplayName": "Example Org"}
+    smtp = {
+        "host": "127.0.0.1",
+        "port": str(stack.ports.smtp),
+        "from": "keycloak@example.org",
+        "fromDisplayName": "Example Org",
+    }
     if DEMO_REALM in {r["realm"] for r in admin.get_realms()}:
         admin.update_realm(DEMO_REALM, {"smtpServer": smtp})  # the SMTP port may differ from the last run
         return
@@ -491,11 +556,18 @@ def ensure_realm(stack: Stack, admin: KeycloakAdmin) -> None:
 
 def ensure_local_users(admin: KeycloakAdmin) -> None:
     for user in DEMO_USERS:
-        admin.create_user({
-            "username": user.username, "email": user.email, "emailVerified": True, "enabled": True,
-            "firstName": user.first_name, "lastName": user.last_name,
-            "credentials": [{"type": "password", "value": user.password, "temporary": False}],
-        }, exist_ok=True)
+        admin.create_user(
+            {
+                "username": user.username,
+                "email": user.email,
+                "emailVerified": True,
+                "enabled": True,
+                "firstName": user.first_name,
+                "lastName": user.last_name,
+                "credentials": [{"type": "password", "value": user.password, "temporary": False}],
+            },
+            exist_ok=True,
+        )
 
 
 def ensure_ldap_federation(stack: Stack, admin: KeycloakAdmin) -> None:
@@ -503,30 +575,58 @@ def ensure_ldap_federation(stack: Stack, admin: KeycloakAdmin) -> None:
     realm_id = admin.get_realm(DEMO_REALM)["id"]
     storage = "org.keycloak.storage.UserStorageProvider"
     config = {
-        "enabled": ["true"], "priority": ["0"], "vendor": ["other"], "editMode": ["READ_ONLY"],
-        "importEnabled": ["true"], "syncRegistrations": ["false"], "trustEmail": ["true"],
-        "connectionUrl": [stack.ldap_url], "authType": ["simple"], "bindDn": [LDAP_ROOT_DN],
-        "bindCredential": [secret(stack, "ldap-admin-password")], "usersDn": [LDAP_PEOPLE],
-        "searchScope": ["1"], "usernameLDAPAttribute": ["uid"], "rdnLDAPAttribute": ["uid"],
-        "uuidLDAPAttribute": ["entryUUID"], "userObjectClasses": ["inetOrgPerson"], "pagination": ["false"],
+        "enabled": ["true"],
+        "priority": ["0"],
+        "vendor": ["other"],
+        "editMode": ["READ_ONLY"],
+        "importEnabled": ["true"],
+        "syncRegistrations": ["false"],
+        "trustEmail": ["true"],
+        "connectionUrl": [stack.ldap_url],
+        "authType": ["simple"],
+        "bindDn": [LDAP_ROOT_DN],
+        "bindCredential": [secret(stack, "ldap-admin-password")],
+        "usersDn": [LDAP_PEOPLE],
+        "searchScope": ["1"],
+        "usernameLDAPAttribute": ["uid"],
+        "rdnLDAPAttribute": ["uid"],
+        "uuidLDAPAttribute": ["entryUUID"],
+        "userObjectClasses": ["inetOrgPerson"],
+        "pagination": ["false"],
     }
     existing = admin.get_components({"parent": realm_id, "type": storage, "name": "demo-ldap"})
     if existing:
         component_id = existing[0]["id"]
         admin.update_component(component_id, {**existing[0], "config": {**existing[0]["config"], **config}})
     else:
-        component_id = admin.create_component({
-            "name": "demo-ldap", "providerId": "ldap", "providerType": storage, "parentId": realm_id,
-            "config": config,
-        })
+        component_id = admin.create_component(
+            {
+                "name": "demo-ldap",
+                "providerId": "ldap",
+                "providerType": storage,
+                "parentId": realm_id,
+                "config": config,
+            }
+        )
     admin.sync_users(component_id, "triggerFullSync")
 
 
 def install_realm(stack: Stack) -> None:
     say(f"bridge: backup-codes realm install --realm {DEMO_REALM}")
-    run_step(stack, "realm-install", [
-        bridge_command(), "realm", "install", "--realm", DEMO_REALM, "--bridge-url", stack.bridge_url,
-    ], bridge_env(stack))
+    run_step(
+        stack,
+        "realm-install",
+        [
+            bridge_command(),
+            "realm",
+            "install",
+            "--realm",
+            DEMO_REALM,
+            "--bridge-url",
+            stack.bridge_url,
+        ],
+        bridge_env(stack),
+    )
 
 
 def print_summary(stack: Stack) -> None:
@@ -542,8 +642,10 @@ def print_summary(stack: Stack) -> None:
         f"  Demo users:                   {users}",
     ]
     if stack.with_ldap:
-        lines.append(f"  LDAP directory:               {stack.ldap_url}  ({LDAP_ROOT_DN}; password in "
-                     f"{rel}/secrets/ldap-admin-password)")
+        lines.append(
+            f"  LDAP directory:               {stack.ldap_url}  ({LDAP_ROOT_DN}; password in "
+            f"{rel}/secrets/ldap-admin-password)"
+        )
     lines.append(f"  Logs:                         {rel}/logs/")
     print("\n".join(lines), flush=True)
     say("stack ready — Ctrl-C stops everything")
@@ -614,8 +716,14 @@ def run(stack: Stack) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    ports = Ports(args.keycloak_port, args.management_port, args.bridge_port, args.mail_port, args.smtp_port,
-                  args.ldap_port)
+    ports = Ports(
+        args.keycloak_port,
+        args.management_port,
+        args.bridge_port,
+        args.mail_port,
+        args.smtp_port,
+        args.ldap_port,
+    )
     with_ldap = not args.no_ldap and Path(SLAPD).is_file()
     stack = Stack(root=args.stack_dir.resolve(), ports=ports, with_ldap=with_ldap)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT may arrive ignored (nohup, `&`)

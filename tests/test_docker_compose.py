@@ -139,7 +139,7 @@ def test_bridge_image_runs_as_an_unprivileged_user() -> None:
 
 def test_bridge_image_checks_health_on_healthz() -> None:
     dockerfile = (DOCKER / "bridge.Dockerfile").read_text()
-    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK"):]
+    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK") :]
     assert "/healthz" in healthcheck.split("ENTRYPOINT")[0]
 
 
@@ -181,8 +181,9 @@ def compose_config(files: list[Path], env: dict[str, str]) -> subprocess.Complet
     for path in files:
         command += ["-f", str(path)]
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOCKER_CONFIG")}
-    return subprocess.run([*command, "config", "-q"], capture_output=True, text=True, env={**base, **env},
-                          check=False)
+    return subprocess.run(
+        [*command, "config", "-q"], capture_output=True, text=True, env={**base, **env}, check=False
+    )
 
 
 @needs_compose_cli
@@ -249,9 +250,12 @@ def answers(url: str) -> bool:
 
 @pytest.mark.docker
 @pytest.mark.skipif(not docker_engine_answers(), reason="no Docker engine answers (`docker info` fails)")
-def test_compose_stack_comes_up_with_keycloak_bridge_and_mail(docker_services: Any,
-                                                              compose_ports: dict[str, int]) -> None:
-    keycloak = f"http://127.0.0.1:{compose_ports['KEYCLOAK_PORT']}/realms/master/.well-known/openid-configuration"
+def test_compose_stack_comes_up_with_keycloak_bridge_and_mail(
+    docker_services: Any, compose_ports: dict[str, int]
+) -> None:
+    keycloak = (
+        f"http://127.0.0.1:{compose_ports['KEYCLOAK_PORT']}/realms/master/.well-known/openid-configuration"
+    )
     docker_services.wait_until_responsive(check=lambda: answers(keycloak), timeout=600, pause=5)
     assert answers(f"http://127.0.0.1:{compose_ports['MAIL_UI_PORT']}/")
     probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8090/healthz', timeout=5)"

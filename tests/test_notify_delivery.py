@@ -52,14 +52,32 @@ def settings_for(server: SmtpServer, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def queue_mail(engine: Engine, user_id: str = "u1", *, email: str = "jane@example.com",
-               locale: str = "en", kind: str = "code_used") -> int:
+def queue_mail(
+    engine: Engine,
+    user_id: str = "u1",
+    *,
+    email: str = "jane@example.com",
+    locale: str = "en",
+    kind: str = "code_used",
+) -> int:
     with engine.begin() as conn:
-        conn.execute(insert(contacts).values(realm="acme", user_id=user_id, email=email, locale=locale,
-                                             source="api", updated_at=datetime.now(UTC)))
-        row_id = notify.enqueue(conn, realm="acme", user_id=user_id, kind=kind,
-                                context={"realm_display_name": "Acme SSO", "remaining": 7,
-                                         "client_ip": "203.0.113.7"})
+        conn.execute(
+            insert(contacts).values(
+                realm="acme",
+                user_id=user_id,
+                email=email,
+                locale=locale,
+                source="api",
+                updated_at=datetime.now(UTC),
+            )
+        )
+        row_id = notify.enqueue(
+            conn,
+            realm="acme",
+            user_id=user_id,
+            kind=kind,
+            context={"realm_display_name": "Acme SSO", "remaining": 7, "client_ip": "203.0.113.7"},
+        )
     assert row_id is not None
     return row_id
 
@@ -223,8 +241,11 @@ def test_a_claim_left_by_a_crashed_worker_is_taken_over_when_its_lease_ends(
 ) -> None:
     row_id = queue_mail(engine)
     with engine.begin() as conn:
-        conn.execute(update(notifications).where(notifications.c.id == row_id)
-                     .values(status="sending", attempts=1, claimed_until=T0))
+        conn.execute(
+            update(notifications)
+            .where(notifications.c.id == row_id)
+            .values(status="sending", attempts=1, claimed_until=T0)
+        )
     notifier = Notifier(engine, settings_for(smtp_server))
 
     assert notifier.run_once(now=T0 - timedelta(seconds=1)) == 0  # the other worker may still be sending

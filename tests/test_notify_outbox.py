@@ -22,12 +22,24 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def add_contact(engine: Engine, user_id: str, email: str | None, locale: str | None = None,
-                display_name: str | None = None) -> None:
+def add_contact(
+    engine: Engine,
+    user_id: str,
+    email: str | None,
+    locale: str | None = None,
+    display_name: str | None = None,
+) -> None:
     with engine.begin() as conn:
         conn.execute(
-            insert(contacts).values(realm="acme", user_id=user_id, email=email, locale=locale,
-                                    display_name=display_name, source="api", updated_at=datetime.now(UTC))
+            insert(contacts).values(
+                realm="acme",
+                user_id=user_id,
+                email=email,
+                locale=locale,
+                display_name=display_name,
+                source="api",
+                updated_at=datetime.now(UTC),
+            )
         )
 
 
@@ -67,8 +79,15 @@ def test_explicit_address_and_locale_win_over_the_contact(engine: Engine) -> Non
     add_contact(engine, "u1", "old@example.com", "es")
 
     with engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="email_changed", context={},
-                       to_address="new@example.com", locale="en")
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="email_changed",
+            context={},
+            to_address="new@example.com",
+            locale="en",
+        )
 
     [row] = queued(engine)
     assert (row.to_address, row.locale) == ("new@example.com", "en")
@@ -86,8 +105,12 @@ def test_the_contacts_display_name_is_used_for_the_greeting(engine: Engine) -> N
 
 def test_explicit_address_needs_no_contact(engine: Engine) -> None:
     with engine.begin() as conn:
-        assert notify.enqueue(conn, realm="acme", user_id="u1", kind="unlocked", context={},
-                              to_address="a@example.com") is not None
+        assert (
+            notify.enqueue(
+                conn, realm="acme", user_id="u1", kind="unlocked", context={}, to_address="a@example.com"
+            )
+            is not None
+        )
 
     [row] = queued(engine)
     assert row.locale == ""  # resolved to Settings.default_locale when sending
@@ -105,8 +128,14 @@ def test_a_rolled_back_event_leaves_no_mail(engine: Engine) -> None:
 
 def test_unusable_address_queues_nothing(engine: Engine) -> None:
     with engine.begin() as conn:
-        result = notify.enqueue(conn, realm="acme", user_id="u1", kind="unlocked", context={},
-                                to_address="jane@example.com\r\nBcc: all@example.com")
+        result = notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="unlocked",
+            context={},
+            to_address="jane@example.com\r\nBcc: all@example.com",
+        )
 
     assert result is None
     assert queued(engine) == []
@@ -120,26 +149,50 @@ def test_unknown_kind_is_refused(engine: Engine) -> None:
 @pytest.mark.parametrize("key", ["code", "codes", "new_codes", "secret", "api_key", "password"])
 def test_context_that_names_a_code_or_secret_is_refused(engine: Engine, key: str) -> None:
     with pytest.raises(ValueError, match="never carry a code or secret"), engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="codes_issued",
-                       context={key: "ABCD-EFGH-JKMN-PQRS"}, to_address="a@example.com")
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="codes_issued",
+            context={key: "ABCD-EFGH-JKMN-PQRS"},
+            to_address="a@example.com",
+        )
 
 
 def test_unknown_context_key_is_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="unknown notification context key"), engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="code_used",
-                       context={"remainder": 3}, to_address="a@example.com")
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="code_used",
+            context={"remainder": 3},
+            to_address="a@example.com",
+        )
 
 
 def test_account_url_must_be_a_web_address(engine: Engine) -> None:
     with pytest.raises(ValueError, match="account_url"), engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="codes_low",
-                       context={"account_url": "javascript:alert(1)"}, to_address="a@example.com")
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="codes_low",
+            context={"account_url": "javascript:alert(1)"},
+            to_address="a@example.com",
+        )
 
 
 def test_datetimes_in_the_context_are_stored_as_utc_iso_strings(engine: Engine) -> None:
     with engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="locked", to_address="a@example.com",
-                       context={"until": datetime(2026, 11, 25, 21, 4, tzinfo=UTC)})
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="locked",
+            to_address="a@example.com",
+            context={"until": datetime(2026, 11, 25, 21, 4, tzinfo=UTC)},
+        )
 
     [row] = queued(engine)
     assert row.context["until"] == "2026-11-25T21:04:00+00:00"
@@ -148,8 +201,14 @@ def test_datetimes_in_the_context_are_stored_as_utc_iso_strings(engine: Engine) 
 
 def test_overlong_values_are_cut(engine: Engine) -> None:
     with engine.begin() as conn:
-        notify.enqueue(conn, realm="acme", user_id="u1", kind="new_device", to_address="a@example.com",
-                       context={"user_agent": "x" * 5000})
+        notify.enqueue(
+            conn,
+            realm="acme",
+            user_id="u1",
+            kind="new_device",
+            to_address="a@example.com",
+            context={"user_agent": "x" * 5000},
+        )
 
     [row] = queued(engine)
     assert len(row.context["user_agent"]) == notify.MAX_VALUE_CHARS

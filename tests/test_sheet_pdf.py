@@ -44,14 +44,16 @@ def words_outside_the_page(pdf: bytes, tmp_path: Path) -> list[str]:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     source = tmp_path / "sheet.pdf"
     source.write_bytes(pdf)
-    html = subprocess.run(["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
+    ).stdout
     outside, seen = [], 0
     for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
         width, height = float(page[1]), float(page[2])
         margin = 0.25 * 72 / 2.54  # 2.5 mm: nothing may come closer to the paper's edge
-        for word in re.finditer(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
-                                page[3]):
+        for word in re.finditer(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page[3]
+        ):
             seen += 1
             x0, y0, x1, y1 = (float(v) for v in word.groups()[:4])
             if x0 < margin or y0 < margin or x1 > width - margin or y1 > height - margin:
@@ -131,8 +133,9 @@ def test_pdf_embeds_no_script_attachment_or_form() -> None:
     reader = PdfReader(io.BytesIO(pdf))
 
     assert reader.attachments == {}
-    assert not any(key in pdf for key in (b"/JavaScript", b"/JS", b"/AcroForm", b"/Launch", b"/URI",
-                                          b"/EmbeddedFile"))
+    assert not any(
+        key in pdf for key in (b"/JavaScript", b"/JS", b"/AcroForm", b"/Launch", b"/URI", b"/EmbeddedFile")
+    )
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])

@@ -58,9 +58,18 @@ def fetch(url: str) -> tuple[int, str]:
 def mail_sink(tmp_path: Path) -> Iterator[dict[str, object]]:
     smtp_port, http_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "mail_sink.py"), "--dir", str(tmp_path),
-         "--smtp-port", str(smtp_port), "--http-port", str(http_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            str(REPO / "scripts" / "mail_sink.py"),
+            "--dir",
+            str(tmp_path),
+            "--smtp-port",
+            str(smtp_port),
+            "--http-port",
+            str(http_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         for _ in range(600):
@@ -169,8 +178,9 @@ def test_demo_directory_lets_the_demo_users_bind(demo_directory: object) -> None
     from ldap3 import Connection, Server
 
     for user in stack_script.DEMO_USERS:
-        conn = Connection(Server(demo_directory.ldap_url), f"uid={user.username},{stack_script.LDAP_PEOPLE}",
-                          user.password)
+        conn = Connection(
+            Server(demo_directory.ldap_url), f"uid={user.username},{stack_script.LDAP_PEOPLE}", user.password
+        )
         assert conn.bind(), user.username
         conn.unbind()
 
@@ -180,10 +190,15 @@ def test_demo_directory_stores_passwords_hashed(demo_directory: object) -> None:
     from ldap3 import Connection, Server
 
     root_password = stack_script.secret(demo_directory, "ldap-admin-password")
-    with Connection(Server(demo_directory.ldap_url), stack_script.LDAP_ROOT_DN, root_password,
-                    auto_bind=True) as conn:
-        conn.search(f"uid=alice,{stack_script.LDAP_PEOPLE}", "(objectClass=*)", search_scope="BASE",
-                    attributes=["userPassword", "mail"])
+    with Connection(
+        Server(demo_directory.ldap_url), stack_script.LDAP_ROOT_DN, root_password, auto_bind=True
+    ) as conn:
+        conn.search(
+            f"uid=alice,{stack_script.LDAP_PEOPLE}",
+            "(objectClass=*)",
+            search_scope="BASE",
+            attributes=["userPassword", "mail"],
+        )
         entry = conn.response[0]["raw_attributes"]
     assert entry["mail"] == [b"alice@example.org"]
     assert entry["userPassword"][0].startswith(b"{SSHA}")

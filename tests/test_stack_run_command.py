@@ -55,7 +55,7 @@ def descendants(pid: int) -> set[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         parents[int(entry.name)] = int(fields[1])
     found: set[int] = set()
     frontier = [pid]
@@ -108,13 +108,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     names = ["keycloak", "management", "bridge", "mail", "smtp", "ldap"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     command = [
-        sys.executable, str(STACK), "--stack-dir", str(root),
-        "--keycloak-port", str(ports["keycloak"]), "--management-port", str(ports["management"]),
-        "--bridge-port", str(ports["bridge"]), "--mail-port", str(ports["mail"]),
-        "--smtp-port", str(ports["smtp"]), "--ldap-port", str(ports["ldap"]),
+        sys.executable,
+        str(STACK),
+        "--stack-dir",
+        str(root),
+        "--keycloak-port",
+        str(ports["keycloak"]),
+        "--management-port",
+        str(ports["management"]),
+        "--bridge-port",
+        str(ports["bridge"]),
+        "--mail-port",
+        str(ports["mail"]),
+        "--smtp-port",
+        str(ports["smtp"]),
+        "--ldap-port",
+        str(ports["ldap"]),
     ]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     output: list[str] = []
     ready = threading.Event()
 
@@ -149,7 +168,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 
 def test_stack_serves_the_demo_realm_in_keycloak(stack: RunningStack) -> None:
-    status, body = get(f"http://127.0.0.1:{stack.ports['keycloak']}/realms/demo/.well-known/openid-configuration")
+    status, body = get(
+        f"http://127.0.0.1:{stack.ports['keycloak']}/realms/demo/.well-known/openid-configuration"
+    )
     assert status == 200
     assert json.loads(body)["issuer"].endswith("/realms/demo")
 

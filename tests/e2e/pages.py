@@ -1,0 +1,122 @@
+"""What a user does on the login pages, one function per step, so the scenarios read like the user's story.
+
+Element ids are the ones in keycloak-theme/login/*.ftl (ours) and Keycloak's keycloak.v2 login theme.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+CODE_PATTERN = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The current page at desktop and phone width (full page), for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size or DESKTOP
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.wait_for_function(f"document.documentElement.clientWidth === {size['width']}")
+        page.mouse.move(0, 0)  # no hover effects (tooltips) in the picture
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(original)
+
+
+def sign_in_with_password(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#kc-login")
+    page.wait_for_load_state()
+
+
+def log_out(page: Page, logout_url: str) -> None:
+    """Keycloak's end-session endpoint asks for confirmation, then ends the SSO session."""
+    page.goto(logout_url)
+    page.click("#kc-logout")
+    page.wait_for_load_state()
+
+
+def is_signed_in(page: Page, redirect_prefix: str) -> bool:
+    return page.url.startswith(redirect_prefix)
+
+
+def expect_signed_in(page: Page, redirect_prefix: str) -> None:
+    expect(page).to_have_url(re.compile("^" + re.escape(redirect_prefix) + ".*code="))
+
+
+def on_code_page(page: Page) -> bool:
+    return page.locator("#kc-backup-code-login-form").count() == 1
+
+
+def on_setup_page(page: Page) -> bool:
+    return page.locator("#backup-code-list").count() == 1
+
+
+def on_low_page(page: Page) -> bool:
+    return page.locator("#kc-backup-code-low-form").count() == 1
+
+
+def on_unavailable_page(page: Page) -> bool:
+    return page.locator("#kc-backup-code-unavailable-form").count() == 1
+
+
+def on_otp_page(page: Page) -> bool:
+    return page.locator("input#otp").count() == 1
+
+
+def codes_on_setup_page(page: Page) -> list[str]:
+    expect(page.locator("#backup-code-list")).to_be_visible()
+    return [text.strip() for text in page.locator("#backup-code-list .bc-code").all_inner_texts()]
+
+
+def confirm_codes_saved(page: Page) -> None:
+    page.check("#backupCodeConfirm")
+    page.click("#backup-code-continue")
+    page.wait_for_load_state()
+
+
+def accept_regeneration_if_asked(page: Page) -> None:
+    """A user who still has codes first confirms that the old set will stop working."""
+    if page.locator("#backup-code-generate").count():
+        page.click("#backup-code-generate")
+        page.wait_for_load_state()
+
+
+def enter_code(page: Page, code: str) -> None:
+    page.fill("#backupCode", code)
+    page.click("#kc-login")
+    page.wait_for_load_state()
+
+
+def enter_otp(page: Page, otp: str) -> None:
+    page.fill("input#otp", otp)
+    page.click("#kc-login")
+    page.wait_for_load_state()
+
+
+def code_error(page: Page) -> str:
+    locator = page.locator("#input-error-backupCode")
+    return locator.inner_text().strip() if locator.count() else ""
+
+
+def open_other_ways(page: Page) -> None:
+    """Keycloak's 'Try another way': the list of the user's other sign-in methods."""
+    page.click("#try-another-way")
+    page.wait_for_load_state()
+
+
+def choose_backup_code(page: Page) -> None:
+    page.locator(".select-auth-box-parent", has_text=re.compile("backup code", re.IGNORECASE)).first.click()
+    page.wait_for_load_state()
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than the screen (a phone user would have to scroll sideways)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))

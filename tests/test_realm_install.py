@@ -1,0 +1,277 @@
+"""The realm installer against a real Keycloak with the provider deployed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bridge import realm as installer
+
+pytestmark = pytest.mark.keycloak
+
+
+def run_cli(keycloak: Any, *args: str) -> int:
+    return installer.main(
+        [
+            *args[:2],
+            "--keycloak-url",
+            keycloak.base_url,
+            "--admin-user",
+            keycloak.admin_username,
+            "--admin-password",
+            keycloak.admin_password,
+            *args[2:],
+        ]
+    )
+
+
+def install(keycloak: Any, realm: str, *extra: str) -> int:
+    return run_cli(keycloak, "realm", "install", "--realm", realm, *extra)
+
+
+def second_factor_flow(keycloak: Any, realm: str) -> installer.SubFlow:
+    executions = keycloak.admin(realm).get_authentication_flow_executions(installer.FLOW_ALIAS)
+    subflow = installer.find_second_factor_flow(installer.Execution(e) for e in executions)
+    assert subflow is not None
+    return subflow
+
+
+@pytest.fixture
+def fresh_realm(keycloak: Any) -> str:
+    return keycloak.create_realm("inst")
+
+
+def test_install_binds_the_copied_flow_and_the_theme(keycloak: Any, fresh_realm: str) -> None:
+    assert install(keycloak, fresh_realm) == 0
+
+    realm = keycloak.admin(fresh_realm).get_realm(fresh_realm)
+    assert realm["browserFlow"] == installer.FLOW_ALIAS
+    assert realm["loginTheme"] == installer.THEME
+
+
+def test_install_adds_backup_code_as_alternative_in_the_conditional_2fa_subflow(
+    keycloak: Any, fresh_realm: str
+) -> None:
+    install(keycloak, fresh_realm)
+
+    subflow = second_factor_flow(keycloak, fresh_realm)
+    ours = subflow.child(installer.AUTHENTICATOR_ID)
+    assert ours is not None and ours.requirement == "ALTERNATIVE"
+    assert subflow.execution.requirement == "CONDITIONAL"
+    assert subflow.child("conditional-user-configured") is not None
+
+
+def test_install_orders_backup_code_after_otp(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    subflow = second_factor_flow(keycloak, fresh_realm)
+    otp, ours = subflow.child("auth-otp-form"), subflow.child(installer.AUTHENTICATOR_ID)
+    assert otp is not None and ours is not None
+    assert otp.requirement == "ALTERNATIVE"
+    assert otp.priority < ours.priority
+
+
+def test_install_configures_the_step(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm, "--low-threshold", "4")
+
+    ours = second_factor_flow(keycloak, fresh_realm).child(installer.AUTHENTICATOR_ID)
+    assert ours is not None
+    config = keycloak.admin(fresh_realm).get_authenticator_config(ours.raw["authenticationConfig"])
+    assert config["config"]["low_threshold"] == "4"
+
+
+def test_install_registers_and_enables_the_required_action(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    action = keycloak.admin(fresh_realm).get_required_action_by_alias(installer.REQUIRED_ACTION_ID)
+    assert action is not None and action["enabled"] is True
+
+
+def test_install_leaves_the_built_in_browser_flow_alone(keycloak: Any, fresh_realm: str) -> None:
+    admin = keycloak.admin(fresh_realm)
+    before = admin.get_authentication_flow_executions("browser")
+
+    install(keycloak, fresh_realm)
+
+    assert admin.get_authentication_flow_executions("browser") == before
+
+
+def test_install_remembers_the_previous_bindings(keycloak: Any, fresh_realm: str) -> None:
+    keycloak.admin(fresh_realm).update_realm(fresh_realm, {"loginTheme": "keycloak.v2"})
+
+    install(keycloak, fresh_realm)
+
+    attributes = keycloak.admin(fresh_realm).get_realm(fresh_realm)["attributes"]
+    assert attributes[installer.ATTR_PREVIOUS_BROWSER_FLOW] == "browser"
+    assert attributes[installer.ATTR_PREVIOUS_LOGIN_THEME] == "keycloak.v2"
+
+
+def test_second_install_changes_nothing(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(keycloak, fresh_realm)
+    admin = keycloak.admin(fresh_realm)
+    realm_before = admin.get_realm(fresh_realm)
+    flow_before = admin.get_authentication_flow_executions(installer.FLOW_ALIAS)
+    capsys.readouterr()
+
+    assert install(keycloak, fresh_realm) == 0
+
+    assert "nothing to change" in capsys.readouterr().out
+    assert admin.get_realm(fresh_realm) == realm_before
+    assert admin.get_authentication_flow_executions(installer.FLOW_ALIAS) == flow_before
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = keycloak.admin(fresh_realm)
+    realm_before = admin.get_realm(fresh_realm)
+    flows_before = admin.get_authentication_flows()
+
+    assert install(keycloak, fresh_realm, "--dry-run") == 0
+
+    out = capsys.readouterr().out
+    assert f"copy browser flow 'browser' to '{installer.FLOW_ALIAS}'" in out
+    assert admin.get_realm(fresh_realm) == realm_before
+    assert admin.get_authentication_flows() == flows_before
+    assert admin.get_required_action_by_alias(installer.REQUIRED_ACTION_ID) is None
+
+
+def test_uninstall_restores_the_previous_bindings(keycloak: Any, fresh_realm: str) -> None:
+    admin = keycloak.admin(fresh_realm)
+    admin.update_realm(fresh_realm, {"loginTheme": "keycloak.v2"})
+    install(keycloak, fresh_realm)
+
+    assert run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm) == 0
+
+    realm = admin.get_realm(fresh_realm)
+    assert realm["browserFlow"] == "browser"
+    assert realm["loginTheme"] == "keycloak.v2"
+    assert installer.ATTR_PREVIOUS_BROWSER_FLOW not in realm.get("attributes", {})
+
+
+def test_uninstall_deletes_the_flow_copy_and_disables_the_required_action(
+    keycloak: Any, fresh_realm: str
+) -> None:
+    admin = keycloak.admin(fresh_realm)
+    install(keycloak, fresh_realm)
+
+    run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm)
+
+    assert installer.FLOW_ALIAS not in {f["alias"] for f in admin.get_authentication_flows()}
+    assert admin.get_required_action_by_alias(installer.REQUIRED_ACTION_ID)["enabled"] is False
+
+
+def test_uninstall_twice_changes_nothing(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(keycloak, fresh_realm)
+    run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm)
+    capsys.readouterr()
+
+    assert run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm) == 0
+
+    assert "nothing to change" in capsys.readouterr().out
+
+
+def test_install_after_uninstall_installs_again(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+    run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm)
+
+    assert install(keycloak, fresh_realm) == 0
+
+    state = installer.Installer(keycloak.admin(fresh_realm), fresh_realm).read_state()
+    assert installer.plan_install(state, installer.InstallOptions()) == []
+
+
+def test_status_shows_what_is_installed(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(keycloak, fresh_realm)
+    capsys.readouterr()
+
+    assert run_cli(keycloak, "realm", "status", "--realm", fresh_realm) == 0
+
+    out = capsys.readouterr().out
+    assert f"browser flow: '{installer.FLOW_ALIAS}'" in out
+    assert f"'{installer.AUTHENTICATOR_ID}' ALTERNATIVE in" in out
+    assert "brute-force detection is off" in out
+
+
+def test_install_can_enable_brute_force_detection(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm, "--enable-brute-force")
+
+    assert keycloak.admin(fresh_realm).get_realm(fresh_realm)["bruteForceProtected"] is True
+
+
+def test_install_leaves_brute_force_detection_alone_by_default(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    assert keycloak.admin(fresh_realm).get_realm(fresh_realm)["bruteForceProtected"] is False
+
+
+def test_install_into_an_unknown_realm_fails_clearly(
+    keycloak: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert install(keycloak, "no-such-realm") == 1
+
+    assert "realm 'no-such-realm' not found" in capsys.readouterr().err
+
+
+def test_install_converts_a_pre_26_3_required_otp_subflow(keycloak: Any, fresh_realm: str) -> None:
+    """Realms created before 26.3 keep 'Conditional OTP' with OTP as REQUIRED; mixing is not allowed."""
+    admin = keycloak.admin(fresh_realm)
+    admin.copy_authentication_flow({"newName": "legacy"}, "browser")
+    subflow = installer.find_second_factor_flow(
+        installer.Execution(e) for e in admin.get_authentication_flow_executions("legacy")
+    )
+    assert subflow is not None
+    otp = subflow.child("auth-otp-form")
+    assert otp is not None
+    admin.update_authentication_flow_executions({**otp.raw, "requirement": "REQUIRED"}, subflow.alias)
+    admin.update_realm(fresh_realm, {"browserFlow": "legacy"})
+
+    install(keycloak, fresh_realm)
+
+    copied = second_factor_flow(keycloak, fresh_realm)
+    assert copied.child("auth-otp-form").requirement == "ALTERNATIVE"  # type: ignore[union-attr]
+    assert copied.child(installer.AUTHENTICATOR_ID).requirement == "ALTERNATIVE"  # type: ignore[union-attr]
+    attributes = admin.get_realm(fresh_realm)["attributes"]
+    assert attributes[installer.ATTR_PREVIOUS_BROWSER_FLOW] == "legacy"
+
+
+def test_install_can_create_a_bridge_api_key(
+    keycloak: Any,
+    fresh_realm: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bridge import auth, migrations
+    from bridge.db import make_engine
+    from bridge.settings import Settings
+
+    database_url = f"sqlite:///{tmp_path / 'bridge.db'}"
+    monkeypatch.setenv("BACKUP_CODES_DATABASE_URL", database_url)
+    monkeypatch.setenv("BACKUP_CODES_DATA_DIR", str(tmp_path))
+    engine = make_engine(Settings.from_env())
+    migrations.upgrade(engine)
+    capsys.readouterr()
+
+    assert install(keycloak, fresh_realm, "--create-api-key") == 0
+
+    key = capsys.readouterr().out.strip().splitlines()[-1].strip()
+    assert auth.authenticate(engine, key) is not None
+    engine.dispose()
+
+
+def test_install_says_when_the_bridge_does_not_answer(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts.keycloak_dist import free_port
+
+    install(keycloak, fresh_realm, "--bridge-url", f"http://127.0.0.1:{free_port()}")
+
+    assert "not reachable" in capsys.readouterr().out
