@@ -22,13 +22,23 @@ from flask import Blueprint, Response, current_app, g, request
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from sqlalchemy import Engine
+from werkzeug.routing import BaseConverter
 
 from bridge import audit, auth, codes, metrics
 from bridge.policy import PolicyError
-from bridge.service import BackupCodes, PermanentLockError
+from bridge.service import BackupCodes, DeviceRecognitionDisabled, PermanentLockError
 from bridge.settings import Settings
 
 blueprint = Blueprint("v1", __name__, url_prefix="/v1")
+
+
+class DeviceIdConverter(BaseConverter):
+    """Only a device id matches ``…/devices/<device_id>``, so ``devices/check`` is not also a DELETE route."""
+
+    regex = "[0-9a-f]{32}"
+
+
+blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("device_id", DeviceIdConverter))
 
 NO_STORE = "no-store"
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,64}")
@@ -264,6 +274,14 @@ def query(path: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ authentication
 
 
+PATH_PARAMETERS = (
+    ("realm", "Realm"),
+    ("user_id", "UserId"),
+    ("source", "LockSource"),
+    ("device_id", "DeviceId"),
+)
+
+
 @blueprint.before_request
 def _authenticate_then_check_path() -> Response | None:
     key = auth.authenticate(_bridge().engine, auth.bearer_token(request.headers.get("Authorization")))
@@ -271,7 +289,7 @@ def _authenticate_then_check_path() -> Response | None:
         metrics.AUTH_FAILURES.inc()
         return error_response(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)")
     g.api_key = key
-    for name, param in (("realm", "Realm"), ("user_id", "UserId"), ("source", "LockSource")):
+    for name, param in PATH_PARAMETERS:
         value = (request.view_args or {}).get(name)
         if value is None:
             continue
@@ -340,6 +358,7 @@ def verify_code(realm: str, user_id: str) -> Response:
         client_ip=data["client_ip"],
         user_agent=data.get("user_agent"),
         purpose=data.get("purpose", "login"),
+        keycloak_locked=bool(data.get("keycloak_locked", False)),
     )
     metrics.VERIFICATIONS.labels(result.reason).inc()
     return _json(result.to_dict())
@@ -396,9 +415,67 @@ def put_contact(realm: str, user_id: str) -> Response:
     return _json(contact.to_dict())
 
 
+@blueprint.patch(f"{USER}/contact")
+def patch_contact(realm: str, user_id: str) -> Response:
+    data = body("ContactPatch")
+    contact = _bridge().service.patch_contact(realm, user_id, data, source="api", actor=_actor())
+    return _json(contact.to_dict())
+
+
 @blueprint.delete(f"{USER}/contact")
 def delete_contact(realm: str, user_id: str) -> Response:
     _bridge().service.delete_contact(realm, user_id, actor=_actor())
+    return _no_content()
+
+
+# ----------------------------------------------------------------------------------------- devices
+# The token in these bodies and answers is the device cookie: it goes into no log line and no error.
+
+
+def _devices_enabled() -> BackupCodes:
+    service = _bridge().service
+    if not _bridge().settings.device_cookie_key:
+        raise DeviceRecognitionDisabled("device recognition is disabled (no device cookie key configured)")
+    return service
+
+
+@blueprint.post(f"{USER}/devices")
+def register_device(realm: str, user_id: str) -> Response:
+    data = body("DeviceRegisterRequest", required=False)
+    registered = _devices_enabled().register_device(
+        realm, user_id, client_ip=data.get("client_ip"), user_agent=data.get("user_agent")
+    )
+    return _json(registered.to_dict(), 201)
+
+
+@blueprint.post(f"{USER}/devices/check")
+def check_device(realm: str, user_id: str) -> Response:
+    data = body("DeviceCheckRequest")
+    checked = _devices_enabled().check_device(
+        realm, user_id, data["token"], client_ip=data.get("client_ip"), user_agent=data.get("user_agent")
+    )
+    return _json(checked.to_dict())
+
+
+@blueprint.get(f"{USER}/devices")
+def list_devices(realm: str, user_id: str) -> Response:
+    found = _devices_enabled().list_devices(realm, user_id)
+    return _json({"devices": [device.to_dict() for device in found]})
+
+
+@blueprint.post(f"{USER}/devices/forget")
+def forget_devices(realm: str, user_id: str) -> Response:
+    data = body("DeviceForgetRequest", required=False)
+    forgotten = _devices_enabled().forget_devices(
+        realm, user_id, actor=_actor(data.get("actor")), reason=data.get("reason", "")
+    )
+    return _json({"forgotten": forgotten})
+
+
+@blueprint.delete(f"{USER}/devices/<device_id:device_id>")
+def forget_device(realm: str, user_id: str, device_id: str) -> Response:
+    if not _devices_enabled().forget_device(realm, user_id, device_id, actor=_actor()):
+        raise ApiError(404, "not_found", "no such device for this user")
     return _no_content()
 
 
@@ -508,7 +585,7 @@ def _sheet_from_request() -> Any:
         codes=[codes.format_code(code.replace("-", "")) for code in data["codes"]],
         username=data["username"],
         realm_display_name=data["realm_display_name"],
-        organisation=data.get("organisation", ""),
+        organisation=data.get("organisation") or _bridge().settings.organisation_name,
         created_at=created_at,
         locale=data.get("locale", "en"),
     ), data.get("paper", "A4")
@@ -541,6 +618,15 @@ def sheet_txt() -> Response:
 @blueprint.errorhandler(PermanentLockError)
 def _permanent_lock(exc: PermanentLockError) -> Response:
     return error_response(409, "permanent_lock", str(exc))
+
+
+@blueprint.errorhandler(DeviceRecognitionDisabled)
+def _devices_disabled(_exc: DeviceRecognitionDisabled) -> Response:
+    return error_response(
+        409,
+        "device_recognition_disabled",
+        "device recognition is disabled: set BACKUP_CODES_DEVICE_COOKIE_KEY to enable it",
+    )
 
 
 @blueprint.errorhandler(PolicyError)

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import api, logs, metrics
 from bridge.db import make_engine
@@ -87,6 +88,11 @@ def create_app(
         settings=settings, engine=engine, service=BackupCodes(engine, settings, hasher=hasher)
     )
     app.register_blueprint(api.blueprint)
+    if settings.trusted_proxies > 0:
+        # Behind N reverse proxies the peer address is the nearest proxy; trust exactly N hops of
+        # X-Forwarded-For/-Proto (more would let a client spoof its address in the access log).
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     _add_operational_routes(app)
     _add_request_hooks(app)
     _add_error_handlers(app)
@@ -145,7 +151,7 @@ def _add_request_hooks(app: Flask) -> None:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
         metrics.observe_request(request.method, route, response.status_code, seconds)
-        # Method, path, status, duration: never the query string, headers or body.
+        # Method, path, status, peer address, duration: never the query string, headers or body.
         access_log.info(
             "%s %s %s",
             request.method,
@@ -155,6 +161,7 @@ def _add_request_hooks(app: Flask) -> None:
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
+                "remote_addr": request.remote_addr,
                 "duration_ms": round(seconds * 1000, 2),
                 "request_id": request_id,
             },

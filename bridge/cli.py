@@ -94,7 +94,9 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="one user's codes").add_subparsers(
         dest="user_command", required=True
     )
-    status = user.add_parser("status", help="enrolment, remaining codes and locks")
+    status = user.add_parser(
+        "status", help="enrolment, remaining codes, locks, remembered devices and the last audit events"
+    )
     _user_args(status)
     status.set_defaults(func=_user_status)
     reset = user.add_parser("reset", help="helpdesk reset: revoke the codes and require a new enrolment")
@@ -333,10 +335,22 @@ def _all_events(audit: Any, engine: Any, args: argparse.Namespace, since: Any, u
         since = datetime.fromisoformat(page[-1]["at"])
 
 
+RECENT_EVENTS = 10
+
+
 def _user_status(args: argparse.Namespace) -> int:
+    """One JSON object: the API's status, plus what a helpdesk needs next (devices, recent events)."""
+    from bridge import audit
+
     settings = _settings()
     with _engine(settings) as engine:
-        _print_json(_service(engine, settings).status(args.realm, args.user_id).to_dict())
+        service = _service(engine, settings)
+        report = service.status(args.realm, args.user_id).to_dict()
+        report["devices"] = [device.to_dict() for device in service.list_devices(args.realm, args.user_id)]
+        report["recent_events"] = audit.query(
+            engine, realm=args.realm, user_id=args.user_id, limit=RECENT_EVENTS, newest_first=True
+        )
+        _print_json(report)
     return 0
 
 

@@ -28,6 +28,10 @@ _CODE_BARE = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{15,32}}{_ALONE_AFTER}")
 # An API key keeps its public id (useful in logs) and loses the secret, even a truncated one.
 _API_KEY = re.compile(r"(bcb_[0-9a-fA-F]{1,16}_)[0-9A-Za-z]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+# A device token (the "remember this device" cookie, devices.py) anywhere, and any value of a field
+# named token, as JSON ("token": "…") or as key=value.
+_DEVICE_TOKEN = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{20,}")
+_TOKEN_FIELD = re.compile(r"""(?i)(["']?\btoken["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;}&]+)""")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -35,6 +39,8 @@ _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 
 
 def redact(text: str) -> str:
+    text = _TOKEN_FIELD.sub(rf'\g<1>"{REDACTED}"', text)
+    text = _DEVICE_TOKEN.sub(REDACTED, text)
     text = _API_KEY.sub(rf"\g<1>{REDACTED}", text)
     text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
     text = _CODE_DASHED.sub(REDACTED, text)

@@ -58,7 +58,8 @@ LOCALES: tuple[str, ...] = ("en", "es")
 #   when, client_ip, user_agent: the event's circumstances (code_used, new_device, issued, ...)
 #   count (codes_issued/regenerated), remaining + threshold (code_used, codes_low, account_recovered),
 #   until (locked; None = until an administrator unlocks), old_email/new_email (email_changed, masked
-#   in the mail), device_name (new_device), account_url (link to where the user manages their codes).
+#   in the mail), device_name (new_device), account_url (link to where the user manages their codes),
+#   lock_lifted (account_recovered: the recovery also lifted a temporary lock on the account).
 CONTEXT_KEYS: frozenset[str] = frozenset(
     {
         "realm",
@@ -76,6 +77,7 @@ CONTEXT_KEYS: frozenset[str] = frozenset(
         "old_email",
         "new_email",
         "account_url",
+        "lock_lifted",
     }
 )
 _SECRET_KEY = re.compile(r"code|secret|password|passwd|token|api_?key|pepper", re.IGNORECASE)

@@ -24,27 +24,33 @@ import importlib
 import importlib.util
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from bridge import audit, codes, lockout, ratelimit
+from bridge import audit, codes, devices, lockout, ratelimit
 from bridge import policy as policies
 from bridge.db import as_utc, insert_for, utcnow
 from bridge.hashing import CodeHasher
 from bridge.lockout import Lock, LockState
 from bridge.policy import Policy
 from bridge.schema import codes as codes_table
-from bridge.schema import contacts, devices, locks, users
+from bridge.schema import contacts, locks, users
+from bridge.schema import devices as devices_table
 from bridge.settings import Settings
 
 REASONS = ("ok", "invalid", "used", "unknown_user", "no_codes", "locked", "rate_limited", "malformed")
 PURPOSES = ("login", "recovery")
 CONTACT_SOURCES = ("api", "directory", "keycloak")
+CONTACT_FIELDS = ("email", "phone", "locale", "display_name")
+# Temporary locks a recovery code may lift: Keycloak's brute-force detection and the directory's
+# failed-bind lockout. The bridge's own ``codes`` lock and every permanent lock are never lifted by it.
+RECOVERABLE_SOURCES = ("directory", "keycloak")
+RECOVERY_ACTOR = "recovery"
 ID_MAX = 255
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$")
@@ -56,6 +62,10 @@ Clock = Callable[[], datetime]
 
 class PermanentLockError(PermissionError):
     """``clear_lock`` was asked to lift a permanent lock without ``allow_permanent=True``."""
+
+
+class DeviceRecognitionDisabled(RuntimeError):
+    """No device cookie key is configured: no device can be registered or recognised."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class VerifyResult:
     low: bool = False
     enroll_required: bool = False
     locked_until: datetime | None = None
+    cleared_locks: tuple[str, ...] = ()  # recovery only: the lock sources this success lifted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +97,7 @@ class VerifyResult:
             "low": self.low,
             "enroll_required": self.enroll_required,
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "cleared_locks": list(self.cleared_locks),
         }
 
 
@@ -132,6 +144,52 @@ class Contact:
             "display_name": self.display_name,
             "source": self.source,
             "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class RegisteredDevice:
+    device_id: str
+    token: str  # the cookie value: handed to the caller once, never stored or logged
+    name: str
+    expires_at: datetime
+    max_age_seconds: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device_id": self.device_id,
+            "token": self.token,
+            "name": self.name,
+            "expires_at": self.expires_at.isoformat(),
+            "max_age_seconds": self.max_age_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class DeviceCheck:
+    recognised: bool
+    reason: str  # ok | invalid | expired | forgotten
+    device_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recognised": self.recognised, "device_id": self.device_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    name: str
+    first_seen: datetime
+    last_seen: datetime
+    last_ip: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device_id": self.device_id,
+            "name": self.name,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "last_ip": self.last_ip,
         }
 
 
@@ -212,6 +270,9 @@ class BackupCodes:
             replaced = _delete_codes(conn, realm, user_id)
             _ensure_user(conn, realm, user_id, now, enroll_required=False)
             _insert_codes(conn, rows)
+            if replaced:
+                # The old set may be in the wrong hands: every remembered device has to ask again.
+                self._forget_devices(conn, realm, user_id, actor=actor, reason="codes_regenerated", now=now)
             event = "regenerated" if replaced else "issued"
             audit.record(
                 conn,
@@ -274,6 +335,7 @@ class BackupCodes:
             removed = _delete_codes(conn, realm, user_id)
             _ensure_user(conn, realm, user_id, now, enroll_required=True)
             lockout.reset_after_success(conn, realm, user_id, now)
+            self._forget_devices(conn, realm, user_id, actor=actor, reason="helpdesk_reset", now=now)
             audit.record(
                 conn,
                 event="helpdesk_reset",
@@ -296,13 +358,25 @@ class BackupCodes:
         client_ip: str | None,
         user_agent: str | None = None,
         purpose: str = "login",
+        keycloak_locked: bool = False,
     ) -> VerifyResult:
-        """Check and consume one code; every failure is ``valid=False`` with a machine reason."""
+        """Check and consume one code; every failure is ``valid=False`` with a machine reason.
+
+        ``purpose="recovery"`` (reset-credentials flow, lock recovery) is not refused by a temporary
+        Keycloak or directory lock, and its success lifts those locks (``cleared_locks``), requires a new
+        set and mails ``account_recovered``. ``keycloak_locked`` is the provider saying Keycloak's
+        brute-force detection had the user locked (it lifts that lock itself); it only counts for recovery.
+        """
         _check_ids(realm, user_id)
         if purpose not in PURPOSES:
             raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
         now = self._clock()
-        context = {"client_ip": client_ip, "user_agent": user_agent, "purpose": purpose}
+        context = {
+            "client_ip": client_ip,
+            "user_agent": user_agent,
+            "purpose": purpose,
+            "keycloak_locked": bool(keycloak_locked) and purpose == "recovery",
+        }
 
         if not self._within_rate_limit(client_ip, now):
             return VerifyResult(valid=False, reason="rate_limited")
@@ -313,7 +387,7 @@ class BackupCodes:
             return VerifyResult(valid=False, reason="malformed")
         pol = self.get_policy(realm)
         with self.engine.connect() as conn:
-            lock = lockout.current(conn, realm, user_id, now)
+            lock = _blocking_lock(conn, realm, user_id, now, purpose)
         if lock.locked:
             self._record_refusal(realm, user_id, "locked", context, now)
             return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
@@ -322,7 +396,7 @@ class BackupCodes:
         if candidate.outcome == "locked":
             self._record_refusal(realm, user_id, "locked", context, now)
             with self.engine.connect() as conn:
-                lock = lockout.current(conn, realm, user_id, now)
+                lock = _blocking_lock(conn, realm, user_id, now, purpose)
             return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
 
         # The one Argon2 evaluation of this attempt (dummy hash when there is no candidate row).
@@ -407,6 +481,16 @@ class BackupCodes:
             details={"set_id": candidate.set_id, "remaining": remaining, "purpose": context["purpose"]},
             at=now,
         )
+        if context["purpose"] == "recovery":
+            cleared = self._recover(conn, realm, user_id, remaining, context, now)
+            return VerifyResult(
+                valid=True,
+                reason="ok",
+                remaining=remaining,
+                low=low,
+                enroll_required=True,
+                cleared_locks=cleared,
+            )
         self._notify(
             conn,
             realm,
@@ -426,6 +510,57 @@ class BackupCodes:
         return VerifyResult(
             valid=True, reason="ok", remaining=remaining, low=low, enroll_required=candidate.enroll_required
         )
+
+    def _recover(
+        self,
+        conn: Connection,
+        realm: str,
+        user_id: str,
+        remaining: int,
+        context: dict[str, Any],
+        now: datetime,
+    ) -> tuple[str, ...]:
+        """A recovery succeeded: lift temporary Keycloak/directory locks, require a new set, tell the user.
+
+        Deleting the ``directory`` row is what the LDAP sync's ``push_unlocks`` looks for to clear the
+        lock in the directory too. NIST SP 800-63B-4 §4.2.1.1: a used recovery code is replaced by a new
+        set, and account recovery always notifies the subscriber.
+        """
+        cleared = set(_delete_recoverable_locks(conn, realm, user_id, now))
+        if context["keycloak_locked"]:
+            cleared.add("keycloak")
+        ordered = tuple(sorted(cleared))
+        for source in ordered:
+            audit.record(
+                conn,
+                event="unlocked",
+                realm=realm,
+                user_id=user_id,
+                actor=RECOVERY_ACTOR,
+                client_ip=context["client_ip"],
+                user_agent=context["user_agent"],
+                details={
+                    "source": source,
+                    "kind": lockout.TEMPORARY,
+                    "reason": "account recovered with a backup code",
+                },
+                at=now,
+            )
+        _ensure_user(conn, realm, user_id, now, enroll_required=True)
+        self._notify(
+            conn,
+            realm,
+            user_id,
+            "account_recovered",
+            {
+                "when": now.isoformat(),
+                "remaining": remaining,
+                "lock_lifted": bool(ordered),
+                "client_ip": context["client_ip"],
+                "user_agent": context["user_agent"],
+            },
+        )
+        return ordered
 
     def _fail(
         self,
@@ -499,6 +634,164 @@ class BackupCodes:
                 details={"reason": reason, "purpose": context["purpose"]},
                 at=now,
             )
+
+    # ------------------------------------------------------------------ devices
+
+    def register_device(
+        self,
+        realm: str,
+        user_id: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> RegisteredDevice:
+        """Remember a new device of the user and hand out its token (shown once, never stored)."""
+        _check_ids(realm, user_id)
+        key = self._device_key()
+        now = self._clock()
+        ttl = timedelta(days=self.settings.device_ttl_days)
+        expires_at = now.replace(microsecond=0) + ttl
+        device_id = devices.new_device_id()
+        token = devices.sign(key, realm, user_id, device_id, int(expires_at.timestamp()))
+        name = devices.device_name(user_agent)
+        with self.engine.begin() as conn:
+            conn.execute(
+                devices_table.insert().values(
+                    id=device_id,
+                    realm=realm,
+                    user_id=user_id,
+                    name=name,
+                    first_seen=now,
+                    last_seen=now,
+                    last_ip=client_ip[:64] if client_ip else None,
+                )
+            )
+            audit.record(
+                conn,
+                event="device_added",
+                realm=realm,
+                user_id=user_id,
+                actor=user_id,
+                client_ip=client_ip,
+                user_agent=user_agent,
+                details={"device_id": device_id, "name": name},
+                at=now,
+            )
+            self._notify(
+                conn,
+                realm,
+                user_id,
+                "new_device",
+                {
+                    "when": now.isoformat(),
+                    "device_name": name,
+                    "client_ip": client_ip,
+                    "user_agent": user_agent,
+                },
+            )
+        return RegisteredDevice(
+            device_id=device_id,
+            token=token,
+            name=name,
+            expires_at=expires_at,
+            max_age_seconds=int(ttl.total_seconds()),
+        )
+
+    def check_device(
+        self,
+        realm: str,
+        user_id: str,
+        token: object,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> DeviceCheck:
+        """Is this the cookie of a device the user still has remembered? ``ok`` touches its last use."""
+        _check_ids(realm, user_id)
+        key = self._device_key()
+        now = self._clock()
+        checked = devices.check(key, realm, user_id, token, int(now.timestamp()))
+        if not checked.ok:
+            return DeviceCheck(recognised=False, reason=checked.reason, device_id=checked.device_id)
+        values: dict[str, Any] = {"last_seen": now}
+        if client_ip:
+            values["last_ip"] = client_ip[:64]
+        with self.engine.begin() as conn:
+            touched = conn.execute(
+                update(devices_table).where(_device(realm, user_id, checked.device_id)).values(**values)
+            ).rowcount
+        if touched != 1:
+            return DeviceCheck(recognised=False, reason="forgotten", device_id=checked.device_id)
+        return DeviceCheck(recognised=True, reason="ok", device_id=checked.device_id)
+
+    def list_devices(self, realm: str, user_id: str) -> list[Device]:
+        _check_ids(realm, user_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(devices_table)
+                .where(devices_table.c.realm == realm, devices_table.c.user_id == user_id)
+                .order_by(devices_table.c.last_seen.desc(), devices_table.c.id)
+            ).all()
+        return [
+            Device(
+                device_id=row.id,
+                name=row.name,
+                first_seen=as_utc(row.first_seen),  # type: ignore[arg-type]
+                last_seen=as_utc(row.last_seen),  # type: ignore[arg-type]
+                last_ip=row.last_ip,
+            )
+            for row in rows
+        ]
+
+    def forget_devices(self, realm: str, user_id: str, *, actor: str, reason: str = "") -> int:
+        """Forget every remembered device of the user (password reset, user's choice); returns how many."""
+        _check_ids(realm, user_id)
+        now = self._clock()
+        with self.engine.begin() as conn:
+            return self._forget_devices(conn, realm, user_id, actor=actor, reason=reason, now=now)
+
+    def forget_device(self, realm: str, user_id: str, device_id: str, *, actor: str) -> bool:
+        """Forget one device; False when the user has no such device."""
+        _check_ids(realm, user_id)
+        now = self._clock()
+        with self.engine.begin() as conn:
+            removed = conn.execute(delete(devices_table).where(_device(realm, user_id, device_id))).rowcount
+            if removed:
+                audit.record(
+                    conn,
+                    event="devices_forgotten",
+                    realm=realm,
+                    user_id=user_id,
+                    actor=actor,
+                    details={"reason": "single", "count": removed, "device_id": device_id},
+                    at=now,
+                )
+        return removed > 0
+
+    def _forget_devices(
+        self, conn: Connection, realm: str, user_id: str, *, actor: str, reason: str, now: datetime
+    ) -> int:
+        removed = conn.execute(
+            delete(devices_table).where(devices_table.c.realm == realm, devices_table.c.user_id == user_id)
+        ).rowcount
+        if removed:
+            audit.record(
+                conn,
+                event="devices_forgotten",
+                realm=realm,
+                user_id=user_id,
+                actor=actor,
+                details={"reason": reason, "count": removed},
+                at=now,
+            )
+        return removed
+
+    def _device_key(self) -> bytes:
+        if not self.settings.device_cookie_key:
+            raise DeviceRecognitionDisabled(
+                "device recognition is disabled (no device cookie key configured)"
+            )
+        return self.settings.device_cookie_key.encode("utf-8")
 
     # ------------------------------------------------------------------ status
 
@@ -652,39 +945,87 @@ class BackupCodes:
         now = self._clock()
         new = {"email": email, "phone": phone, "locale": locale, "display_name": display_name}
         with self.engine.begin() as conn:
+            self._write_contact(conn, realm, user_id, new, source=source, actor=actor, now=now)
+
+    def patch_contact(
+        self,
+        realm: str,
+        user_id: str,
+        changes: Mapping[str, str | None],
+        *,
+        source: str = "api",
+        actor: str,
+    ) -> Contact:
+        """Change only the given fields (None clears one), reading and writing in one transaction.
+
+        Keycloak sends just what it knows (a changed email, the locale); a full replace would wipe the
+        phone number the directory sync put there.
+        """
+        _check_ids(realm, user_id)
+        if any(name not in CONTACT_FIELDS for name in changes):
+            raise ValueError(f"unknown contact field; allowed: {', '.join(CONTACT_FIELDS)}")
+        if source not in CONTACT_SOURCES:
+            raise ValueError(f"source must be one of {', '.join(CONTACT_SOURCES)}")
+        now = self._clock()
+        with self.engine.begin() as conn:
             old = _read_contact(conn, realm, user_id)
-            before = {name: getattr(old, name) for name in new} if old else dict.fromkeys(new)
-            changed = sorted(name for name in new if new[name] != before[name])
-            if not changed and old is not None and old.source == source:
-                return
-            stmt = insert_for(conn, contacts).values(
-                realm=realm, user_id=user_id, source=source, updated_at=now, **new
+            merged = {name: getattr(old, name) if old else None for name in CONTACT_FIELDS}
+            merged.update(changes)
+            email, phone, locale, display_name = _validated_contact(
+                merged["email"], merged["phone"], merged["locale"], merged["display_name"]
             )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[contacts.c.realm, contacts.c.user_id],
-                    set_={name: stmt.excluded[name] for name in [*new, "source", "updated_at"]},
+            new = {"email": email, "phone": phone, "locale": locale, "display_name": display_name}
+            self._write_contact(conn, realm, user_id, new, source=source, actor=actor, now=now)
+            contact = _read_contact(conn, realm, user_id)
+        assert contact is not None  # just written
+        return contact
+
+    def _write_contact(
+        self,
+        conn: Connection,
+        realm: str,
+        user_id: str,
+        new: dict[str, str | None],
+        *,
+        source: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Store validated fields; a changed or removed email is mailed to both addresses."""
+        email, locale = new["email"], new["locale"]
+        old = _read_contact(conn, realm, user_id)
+        before = {name: getattr(old, name) for name in new} if old else dict.fromkeys(new)
+        changed = sorted(name for name in new if new[name] != before[name])
+        if not changed and old is not None and old.source == source:
+            return
+        stmt = insert_for(conn, contacts).values(
+            realm=realm, user_id=user_id, source=source, updated_at=now, **new
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[contacts.c.realm, contacts.c.user_id],
+                set_={name: stmt.excluded[name] for name in [*new, "source", "updated_at"]},
+            )
+        )
+        if not changed:
+            return
+        audit.record(
+            conn,
+            event="contact_changed",
+            realm=realm,
+            user_id=user_id,
+            actor=actor,
+            details={"changed": changed, "source": source},
+            at=now,
+        )
+        if "email" in changed and before["email"]:
+            # A first address is not a change worth a mail (an initial directory sync would
+            # otherwise greet everyone); replacing or removing one is announced to both sides.
+            context = {"old_email": before["email"], "new_email": email, "when": now.isoformat()}
+            for address in dict.fromkeys(a for a in (before["email"], email) if a):
+                self._notify(
+                    conn, realm, user_id, "email_changed", context, to_address=address, locale=locale
                 )
-            )
-            if not changed:
-                return
-            audit.record(
-                conn,
-                event="contact_changed",
-                realm=realm,
-                user_id=user_id,
-                actor=actor,
-                details={"changed": changed, "source": source},
-                at=now,
-            )
-            if "email" in changed and before["email"]:
-                # A first address is not a change worth a mail (an initial directory sync would
-                # otherwise greet everyone); replacing or removing one is announced to both sides.
-                context = {"old_email": before["email"], "new_email": email, "when": now.isoformat()}
-                for address in dict.fromkeys(a for a in (before["email"], email) if a):
-                    self._notify(
-                        conn, realm, user_id, "email_changed", context, to_address=address, locale=locale
-                    )
 
     def get_contact(self, realm: str, user_id: str) -> Contact | None:
         with self.engine.connect() as conn:
@@ -720,7 +1061,11 @@ class BackupCodes:
             conn.execute(delete(users).where(users.c.realm == realm, users.c.user_id == user_id))
             conn.execute(delete(locks).where(locks.c.realm == realm, locks.c.user_id == user_id))
             conn.execute(delete(contacts).where(contacts.c.realm == realm, contacts.c.user_id == user_id))
-            conn.execute(delete(devices).where(devices.c.realm == realm, devices.c.user_id == user_id))
+            conn.execute(
+                delete(devices_table).where(
+                    devices_table.c.realm == realm, devices_table.c.user_id == user_id
+                )
+            )
             audit.record(
                 conn,
                 event="user_deleted",
@@ -780,6 +1125,41 @@ def _check_ids(realm: str, user_id: str) -> None:
     for name, value in (("realm", realm), ("user_id", user_id)):
         if not isinstance(value, str) or not value or len(value) > ID_MAX or "\x00" in value:
             raise ValueError(f"{name} must be 1 to {ID_MAX} characters without NUL")
+
+
+def _blocking_lock(conn: Connection, realm: str, user_id: str, now: datetime, purpose: str) -> LockState:
+    """The lock that refuses this attempt: any active lock for a login; for a recovery, not a temporary
+    Keycloak or directory lock (lifting those is what the recovery is for)."""
+    rows = lockout.list_locks(conn, realm, user_id, now)
+    if purpose == "recovery":
+        rows = [
+            row for row in rows if not (row.source in RECOVERABLE_SOURCES and row.kind == lockout.TEMPORARY)
+        ]
+    return lockout.effective(rows)
+
+
+def _delete_recoverable_locks(conn: Connection, realm: str, user_id: str, now: datetime) -> list[str]:
+    """Delete the active temporary Keycloak/directory lock rows; returns the sources actually deleted."""
+    cleared = []
+    for source in RECOVERABLE_SOURCES:
+        removed = conn.execute(
+            delete(locks).where(
+                locks.c.realm == realm,
+                locks.c.user_id == user_id,
+                locks.c.source == source,
+                locks.c.kind == lockout.TEMPORARY,
+                locks.c.expires_at > now,
+            )
+        ).rowcount
+        if removed:
+            cleared.append(source)
+    return cleared
+
+
+def _device(realm: str, user_id: str, device_id: str | None) -> Any:
+    return and_(
+        devices_table.c.id == device_id, devices_table.c.realm == realm, devices_table.c.user_id == user_id
+    )
 
 
 def _failure_reason(candidate: _Candidate, matched: bool) -> str:

@@ -1,7 +1,7 @@
 """One typed settings object, read from the environment (and optional secret files).
 
 Every knob the bridge has is here, so the README's configuration reference can be checked
-against one place. Secrets (pepper, SMTP and LDAP passwords) may come from a ``*_FILE``
+against one place. Secrets (pepper, device cookie key, SMTP and LDAP passwords) may come from a ``*_FILE``
 variable instead, so they need not sit in the process environment.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PREFIX = "BACKUP_CODES_"
+MIN_DEVICE_KEY_BYTES = 32  # HMAC-SHA256 key: at least the output size
 
 
 class SettingsError(ValueError):
@@ -67,8 +68,10 @@ class Settings:
     notify_max_attempts: int = 8
     notify_poll_seconds: float = 2.0
 
-    # Device recognition (signed cookie key; empty disables the device condition)
+    # Device recognition: HMAC key of the "remember this device" cookie (≥32 bytes; env or _FILE).
+    # Empty disables it: the device endpoints answer 409 and Keycloak always asks for the second factor.
     device_cookie_key: str = ""
+    device_ttl_days: int = 90  # how long a remembered device stays recognised (1 to 400)
 
     # LDAP sync (see ldap_sync.py); empty ldap_url disables it
     ldap_url: str = ""  # comma-separated for failover
@@ -136,6 +139,19 @@ class Settings:
             raise SettingsError("BACKUP_CODES_ARGON2_*: time cost ≥ 1, memory cost ≥ 8 KiB per lane")
         if self.code_count < 1 or self.code_count > 50:
             raise SettingsError("BACKUP_CODES_CODE_COUNT must be between 1 and 50")
+        if self.device_cookie_key and len(self.device_cookie_key.encode("utf-8")) < MIN_DEVICE_KEY_BYTES:
+            raise SettingsError(
+                f"BACKUP_CODES_DEVICE_COOKIE_KEY must be at least {MIN_DEVICE_KEY_BYTES} bytes "
+                "(e.g. `openssl rand -base64 48`), or empty to disable device recognition"
+            )
+        if not 1 <= self.device_ttl_days <= 400:
+            raise SettingsError("BACKUP_CODES_DEVICE_TTL_DAYS must be between 1 and 400")
+        if self.trusted_proxies < 0:
+            raise SettingsError("BACKUP_CODES_TRUSTED_PROXIES must be 0 or more")
+
+    @property
+    def device_recognition(self) -> bool:
+        return bool(self.device_cookie_key)
 
 
 def _convert(name: str, raw: str, annotation: object) -> object:

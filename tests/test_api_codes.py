@@ -46,6 +46,7 @@ def test_issued_code_verifies(bridge_app: Any) -> None:
         "low": False,
         "enroll_required": False,
         "locked_until": None,
+        "cleared_locks": [],
     }
 
 

@@ -1,0 +1,26 @@
+"""Sheets name the organisation from the settings when the caller does not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+BODY = {"codes": ["7KQ4-M2XP-9DWR-3HZT"], "username": "alice", "realm_display_name": "Demo"}
+
+
+@pytest.fixture
+def bridge_settings(bridge_settings: Any) -> Any:
+    return replace(bridge_settings, organisation_name="Acme Widgets Ltd")
+
+
+def test_sheet_without_organisation_names_the_configured_organisation(bridge_app: Any) -> None:
+    response = bridge_app.client.post("/v1/sheets/txt", headers=bridge_app.headers, json=BODY)
+    assert response.status_code == 200 and "Acme Widgets Ltd" in response.text
+
+
+def test_sheet_with_an_organisation_names_that_one(bridge_app: Any) -> None:
+    body = {**BODY, "organisation": "Other Org"}
+    response = bridge_app.client.post("/v1/sheets/txt", headers=bridge_app.headers, json=body)
+    assert "Other Org" in response.text and "Acme Widgets Ltd" not in response.text
