@@ -1,5 +1,6 @@
 <#--
-  Backup-code step of the login. Field: backupCode. Works under keycloak.v2 and its children; imports only template.ftl
+  Backup-code step of the login, and of lock recovery (attribute backupCodeLockedRecovery: the username/password form
+  asks for a code to lift a temporary lock). Field: backupCode. Works under keycloak.v2 and its children; imports only template.ftl
   (base themes have no field.ftl/buttons.ftl) so it also renders when the realm keeps another login theme.
 -->
 <#import "template.ftl" as layout>
@@ -10,6 +11,9 @@
     <#elseif section = "form">
         <#if !(properties.styles!'')?contains('backup-codes.css')>
             <link href="${url.resourcesPath}/css/backup-codes.css" rel="stylesheet" />
+        </#if>
+        <#if backupCodeLockedRecovery??>
+            <p id="backup-code-locked-recovery" class="bc-explain">${msg("backupCodeLockedRecovery")}</p>
         </#if>
         <#assign codeError = messagesPerField.getFirstError('backupCode')>
         <form id="kc-backup-code-login-form" class="${properties.kcFormClass!}" action="${url.loginAction}" method="post"

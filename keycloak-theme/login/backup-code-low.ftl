@@ -15,7 +15,7 @@
             <div class="${properties.kcAlertIconClass!}"><span class="${properties.kcFeedbackWarningIcon!}" aria-hidden="true"></span></div>
             <p class="${properties.kcAlertTitleClass!}">${msg("backupCodeLowMessage", backupCodeRemaining!"0")}</p>
         </div>
-        <p id="backup-code-low-explain">${msg("backupCodeLowExplain")}</p>
+        <p id="backup-code-low-explain" class="bc-explain">${msg("backupCodeLowExplain")}</p>
         <form id="kc-backup-code-low-form" class="${properties.kcFormClass!}" action="${url.loginAction}" method="post">
             <div class="${properties.kcFormGroupClass!}">
                 <div class="${properties.kcFormActionGroupClass!} bc-actions-stacked">

@@ -3,6 +3,8 @@
   Fields: backupCodeConfirm (checkbox, required), download = pdf | txt (download form), backupCodeGenerate (regenerate
   confirmation), cancel-aia (Keycloak's own cancel for application-initiated actions).
   The codes come from the auth session (attribute backupCodes); the form never posts them back.
+  backupCodesCreatedAt is already formatted for people (user's language, UTC); the raw ISO value is in
+  backupCodesCreatedAtIso.
 -->
 <#import "template.ftl" as layout>
 <@layout.registrationLayout displayMessage=!messagesPerField.existsError('backupCodeConfirm'); section>
@@ -46,7 +48,7 @@
             <p class="bc-usage">${msg("backupCodeSetupUsage")}</p>
             <p class="bc-anti-phishing">${msg("backupCodeAntiPhishing", realmLabel)}</p>
             <#if backupCodesCreatedAt?has_content>
-                <p class="bc-created">${msg("backupCodeSetupCreatedAt", backupCodesCreatedAt)}</p>
+                <p id="backup-code-created" class="bc-created" data-created-at="${backupCodesCreatedAtIso!""}">${msg("backupCodeSetupCreatedAt", backupCodesCreatedAt)}</p>
             </#if>
         </section>
 

@@ -15,7 +15,7 @@
             <div class="${properties.kcAlertIconClass!}"><span class="${properties.kcFeedbackErrorIcon!}" aria-hidden="true"></span></div>
             <p class="${properties.kcAlertTitleClass!}">${msg("backupCodeUnavailableMessage")}</p>
         </div>
-        <p>${msg("backupCodeUnavailableHelp")}</p>
+        <p id="backup-code-unavailable-help" class="bc-explain">${msg("backupCodeUnavailableHelp")}</p>
         <form id="kc-backup-code-unavailable-form" class="${properties.kcFormClass!}" action="${url.loginAction}" method="post">
             <input type="hidden" name="backupCodeTryAgain" value="true" />
             <div class="${properties.kcFormGroupClass!}">

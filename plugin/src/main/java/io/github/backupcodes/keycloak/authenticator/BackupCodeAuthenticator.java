@@ -1,5 +1,6 @@
 package io.github.backupcodes.keycloak.authenticator;
 
+import io.github.backupcodes.keycloak.AuthNotes;
 import io.github.backupcodes.keycloak.BridgeAccess;
 import io.github.backupcodes.keycloak.CodeInput;
 import io.github.backupcodes.keycloak.RealmOptions;
@@ -7,6 +8,7 @@ import io.github.backupcodes.keycloak.VerifyOutcome;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeStatus;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.VerifyPurpose;
 import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
@@ -22,6 +24,7 @@ import org.keycloak.authentication.authenticators.util.AuthenticatorUtils;
 import org.keycloak.credential.CredentialProvider;
 import org.keycloak.events.Details;
 import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.AuthenticatorConfigModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -35,6 +38,10 @@ import org.keycloak.storage.ReadOnlyException;
  * Keycloak's own lockout counts them, one generic message whatever the bridge's reason.
  *
  * <p>Fails closed: when the bridge cannot answer, the user sees "temporarily unavailable" and is never let through.
+ *
+ * <p>In the realm's reset-credentials flow a code is a <em>recovery</em> code (purpose {@code recovery}): a success
+ * requires a fresh set at the end of the reset (NIST: a used recovery code is replaced). In any flow a success sets
+ * the auth note {@link AuthNotes#PASSED}, so the second-factor condition does not ask again.
  */
 public class BackupCodeAuthenticator implements Authenticator, CredentialValidator<BackupCodeCredentialProvider> {
 
@@ -106,6 +113,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         context.getEvent().user(context.getUser()).detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE);
 
         RealmOptions options = options(context);
+        boolean recovery = inResetCredentialsFlow(context);
         VerifyResult result;
         if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
             result = VerifyResult.rejectedLocally("malformed");
@@ -115,7 +123,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
                         context.getRealm().getName(), context.getUser().getId(), input.value(),
                         context.getConnection().getRemoteAddr(),
                         context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"),
-                        "login");
+                        recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, false);
             } catch (BridgeUnavailableException e) {
                 context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
                 context.challenge(unavailablePage(context));
@@ -134,6 +142,13 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
 
         context.getEvent().detail("reason", result.reason())
                 .detail("backup_codes_remaining", String.valueOf(Math.max(result.remaining(), 0)));
+        context.getAuthenticationSession().setAuthNote(AuthNotes.PASSED, "true");
+        if (recovery) {
+            context.getEvent().detail("backup_code_purpose", VerifyPurpose.RECOVERY.wire());
+            requireSetup(context);
+            context.success(BackupCodeCredentialModel.TYPE);
+            return;
+        }
         switch (outcome) {
             case SUCCESS_SETUP_REQUIRED -> {
                 requireSetup(context);
@@ -148,6 +163,13 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
     }
 
+    /** The realm's bound reset-credentials flow (the installer binds its copy there). */
+    static boolean inResetCredentialsFlow(AuthenticationFlowContext context) {
+        AuthenticationFlowModel reset = context.getRealm().getResetCredentialsFlow();
+        AuthenticationFlowModel top = context.getTopLevelFlow();
+        return reset != null && top != null && reset.getId().equals(top.getId());
+    }
+
     private void finishAfterLowNotice(AuthenticationFlowContext context, String choice) {
         context.getAuthenticationSession().removeAuthNote(NOTE_ACCEPTED_REMAINING);
         if (LOW_CHOICE_REGENERATE.equals(choice)) {
@@ -157,7 +179,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         context.success(BackupCodeCredentialModel.TYPE);
     }
 
-    private void requireSetup(AuthenticationFlowContext context) {
+    static void requireSetup(AuthenticationFlowContext context) {
         try {
             context.getUser().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
         } catch (ReadOnlyException e) {
@@ -209,7 +231,11 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
     }
 
     /**
-     * Configured = the user has our marker credential and the bridge says the set is usable.
+     * Configured = the user has our marker credential and the bridge still holds unused codes for them.
+     *
+     * <p>A new set being due ({@code enroll_required}, e.g. after a recovery) does not make the user unconfigured
+     * while codes remain: they keep working until the new set is issued, and the second factor must still be asked
+     * (otherwise the password alone would lead to the setup page). After a helpdesk reset no codes remain.
      *
      * <p>No marker: false without asking the bridge. Marker but bridge unreachable: <b>true</b>, so a user who relies on
      * backup codes still meets a second-factor step (which then says "temporarily unavailable") instead of the
@@ -222,7 +248,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
         try {
             BridgeStatus status = BridgeAccess.status(session, settings, RealmOptions.DEFAULT.timeouts(), realm, user);
-            return status.usable();
+            return status.hasUnusedCodes();
         } catch (BridgeUnavailableException e) {
             return true;
         }

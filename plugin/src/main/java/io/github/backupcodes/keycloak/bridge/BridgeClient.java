@@ -5,6 +5,7 @@ import org.apache.http.client.config.RequestConfig;
 import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpDelete;
 import org.apache.http.client.methods.HttpGet;
+import org.apache.http.client.methods.HttpPatch;
 import org.apache.http.client.methods.HttpPost;
 import org.apache.http.client.methods.HttpRequestBase;
 import org.apache.http.entity.ContentType;
@@ -17,6 +18,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Calls the bridge's {@code /v1} API. Every failure to get a definitive answer becomes a
@@ -56,8 +59,22 @@ public class BridgeClient {
 
     public VerifyResult verify(String realm, String userId, String code, String clientIp, String userAgent,
                                String purpose) throws BridgeUnavailableException {
+        return verify(realm, userId, code, clientIp, userAgent, purpose, false);
+    }
+
+    /**
+     * @param keycloakLocked tell the bridge Keycloak's brute-force detection had the user temporarily locked (only
+     *                       meaningful with purpose recovery; the provider clears that lock itself after a success)
+     */
+    public VerifyResult verify(String realm, String userId, String code, String clientIp, String userAgent,
+                               VerifyPurpose purpose, boolean keycloakLocked) throws BridgeUnavailableException {
+        return verify(realm, userId, code, clientIp, userAgent, purpose.wire(), keycloakLocked);
+    }
+
+    private VerifyResult verify(String realm, String userId, String code, String clientIp, String userAgent,
+                                String purpose, boolean keycloakLocked) throws BridgeUnavailableException {
         HttpPost post = new HttpPost(codesUrl(realm, userId) + "/verify");
-        post.setEntity(json(BridgeJson.verifyBody(code, clientIp, userAgent, purpose)));
+        post.setEntity(json(BridgeJson.verifyBody(code, clientIp, userAgent, purpose, keycloakLocked)));
         Reply reply = execute(post, MAX_JSON_BYTES, "verify");
         if (reply.status() == 429) {
             return VerifyResult.rejectedLocally("rate_limited");
@@ -94,12 +111,80 @@ public class BridgeClient {
         return reply.body();
     }
 
+    /** Empty when the bridge has device recognition turned off (409 {@code device_recognition_disabled}). */
+    public Optional<DeviceRegistration> registerDevice(String realm, String userId, String clientIp, String userAgent)
+            throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(devicesUrl(realm, userId));
+        post.setEntity(json(BridgeJson.deviceBody(clientIp, userAgent)));
+        Reply reply = execute(post, MAX_JSON_BYTES, "device register");
+        if (recognitionDisabled(reply)) {
+            return Optional.empty();
+        }
+        requireOk(reply, "device register");
+        return Optional.of(BridgeJson.parseDeviceRegistration(reply.text()));
+    }
+
+    public DeviceCheck checkDevice(String realm, String userId, String token, String clientIp, String userAgent)
+            throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(devicesUrl(realm, userId) + "/check");
+        post.setEntity(json(BridgeJson.deviceCheckBody(token, clientIp, userAgent)));
+        Reply reply = execute(post, MAX_JSON_BYTES, "device check");
+        if (recognitionDisabled(reply)) {
+            return DeviceCheck.DISABLED;
+        }
+        requireOk(reply, "device check");
+        return BridgeJson.parseDeviceCheck(reply.text());
+    }
+
+    public List<Device> listDevices(String realm, String userId) throws BridgeUnavailableException {
+        Reply reply = execute(new HttpGet(devicesUrl(realm, userId)), MAX_JSON_BYTES, "device list");
+        if (recognitionDisabled(reply)) {
+            return List.of();
+        }
+        requireOk(reply, "device list");
+        return BridgeJson.parseDevices(reply.text());
+    }
+
+    /** How many devices were forgotten. {@code reason} is e.g. {@code password_reset} or {@code user}. */
+    public int forgetDevices(String realm, String userId, String actor, String reason) throws BridgeUnavailableException {
+        HttpPost post = new HttpPost(devicesUrl(realm, userId) + "/forget");
+        post.setEntity(json(BridgeJson.forgetBody(actor, reason)));
+        Reply reply = execute(post, MAX_JSON_BYTES, "device forget");
+        if (recognitionDisabled(reply)) {
+            return 0;
+        }
+        requireOk(reply, "device forget");
+        return BridgeJson.parseForgotten(reply.text());
+    }
+
+    public void patchContact(String realm, String userId, ContactPatch patch) throws BridgeUnavailableException {
+        if (patch.isEmpty()) {
+            return;
+        }
+        HttpPatch request = new HttpPatch(userUrl(realm, userId) + "/contact");
+        request.setEntity(json(BridgeJson.contactPatchBody(patch)));
+        Reply reply = execute(request, MAX_JSON_BYTES, "contact patch");
+        requireOk(reply, "contact patch");
+    }
+
+    private static boolean recognitionDisabled(Reply reply) {
+        return reply.status() == 409 && "device_recognition_disabled".equals(BridgeJson.errorCode(reply.text()));
+    }
+
     static String segment(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    private String userUrl(String realm, String userId) {
+        return baseUrl + "/v1/realms/" + segment(realm) + "/users/" + segment(userId);
+    }
+
     private String codesUrl(String realm, String userId) {
-        return baseUrl + "/v1/realms/" + segment(realm) + "/users/" + segment(userId) + "/codes";
+        return userUrl(realm, userId) + "/codes";
+    }
+
+    private String devicesUrl(String realm, String userId) {
+        return userUrl(realm, userId) + "/devices";
     }
 
     private static StringEntity json(String body) {

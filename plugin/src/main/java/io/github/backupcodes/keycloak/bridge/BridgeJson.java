@@ -31,7 +31,9 @@ public final class BridgeJson {
                 root.path("total").asInt(0),
                 root.path("low").asBoolean(false),
                 root.path("enroll_required").asBoolean(false),
-                lock.isObject() && lock.path("locked").asBoolean(false));
+                lock.isObject() && lock.path("locked").asBoolean(false),
+                lock.isObject() ? textOrEmpty(lock, "source") : "",
+                lock.isObject() ? textOrEmpty(lock, "kind") : "");
     }
 
     public static VerifyResult parseVerify(String body) throws BridgeUnavailableException {
@@ -43,7 +45,8 @@ public final class BridgeJson {
                 reason.isBlank() ? (valid ? "ok" : "invalid") : reason,
                 root.path("remaining").asInt(-1),
                 root.path("low").asBoolean(false),
-                root.path("enroll_required").asBoolean(false));
+                root.path("enroll_required").asBoolean(false),
+                valid ? textList(root.path("cleared_locks")) : List.of());
     }
 
     public static IssuedCodes parseIssued(String body) throws BridgeUnavailableException {
@@ -73,6 +76,11 @@ public final class BridgeJson {
     }
 
     public static String verifyBody(String code, String clientIp, String userAgent, String purpose) {
+        return verifyBody(code, clientIp, userAgent, purpose, false);
+    }
+
+    /** {@code keycloak_locked} is sent only when true: it tells the bridge Keycloak's brute-force lock was active. */
+    public static String verifyBody(String code, String clientIp, String userAgent, String purpose, boolean keycloakLocked) {
         ObjectNode body = MAPPER.createObjectNode();
         body.put("code", code);
         body.put("client_ip", clientIp == null ? "" : clientIp);
@@ -80,7 +88,110 @@ public final class BridgeJson {
             body.put("user_agent", truncate(userAgent, 512));
         }
         body.put("purpose", purpose);
+        if (keycloakLocked) {
+            body.put("keycloak_locked", true);
+        }
         return body.toString();
+    }
+
+    public static DeviceRegistration parseDeviceRegistration(String body) throws BridgeUnavailableException {
+        JsonNode root = readObject(body);
+        String token = textOrEmpty(root, "token");
+        int maxAge = root.path("max_age_seconds").asInt(0);
+        if (token.isEmpty() || maxAge <= 0) {
+            throw new BridgeUnavailableException("bridge device answer lacks token or max_age_seconds");
+        }
+        return new DeviceRegistration(textOrEmpty(root, "device_id"), token, textOrEmpty(root, "name"),
+                textOrEmpty(root, "expires_at"), maxAge);
+    }
+
+    public static DeviceCheck parseDeviceCheck(String body) throws BridgeUnavailableException {
+        JsonNode root = readObject(body);
+        boolean recognised = requireBoolean(root, "recognised");
+        String deviceId = root.path("device_id").isTextual() ? root.path("device_id").asText() : null;
+        String reason = textOrEmpty(root, "reason");
+        return new DeviceCheck(recognised, deviceId, reason.isEmpty() ? (recognised ? "ok" : "invalid") : reason);
+    }
+
+    public static List<Device> parseDevices(String body) throws BridgeUnavailableException {
+        JsonNode devices = readObject(body).path("devices");
+        if (!devices.isArray()) {
+            throw new BridgeUnavailableException("bridge device list lacks 'devices'");
+        }
+        List<Device> list = new ArrayList<>(devices.size());
+        for (JsonNode device : devices) {
+            list.add(new Device(textOrEmpty(device, "device_id"), textOrEmpty(device, "name"),
+                    textOrEmpty(device, "first_seen"), textOrEmpty(device, "last_seen"), textOrEmpty(device, "last_ip")));
+        }
+        return list;
+    }
+
+    public static int parseForgotten(String body) throws BridgeUnavailableException {
+        return readObject(body).path("forgotten").asInt(0);
+    }
+
+    public static String deviceBody(String clientIp, String userAgent) {
+        ObjectNode body = MAPPER.createObjectNode();
+        putClient(body, clientIp, userAgent);
+        return body.toString();
+    }
+
+    public static String deviceCheckBody(String token, String clientIp, String userAgent) {
+        ObjectNode body = MAPPER.createObjectNode();
+        body.put("token", token);
+        putClient(body, clientIp, userAgent);
+        return body.toString();
+    }
+
+    public static String forgetBody(String actor, String reason) {
+        ObjectNode body = MAPPER.createObjectNode();
+        if (actor != null && !actor.isBlank()) {
+            body.put("actor", actor);
+        }
+        if (reason != null && !reason.isBlank()) {
+            body.put("reason", reason);
+        }
+        return body.toString();
+    }
+
+    /** Only the given fields: PATCH changes just those (a null value in the map clears that field). */
+    public static String contactPatchBody(ContactPatch patch) {
+        ObjectNode body = MAPPER.createObjectNode();
+        patch.fields().forEach((name, value) -> {
+            if (value == null) {
+                body.putNull(name);
+            } else {
+                body.put(name, value);
+            }
+        });
+        return body.toString();
+    }
+
+    private static void putClient(ObjectNode body, String clientIp, String userAgent) {
+        if (clientIp != null && !clientIp.isBlank()) {
+            body.put("client_ip", clientIp);
+        }
+        if (userAgent != null && !userAgent.isBlank()) {
+            body.put("user_agent", truncate(userAgent, 512));
+        }
+    }
+
+    private static String textOrEmpty(JsonNode node, String field) {
+        JsonNode value = node.path(field);
+        return value.isTextual() ? value.asText() : "";
+    }
+
+    private static List<String> textList(JsonNode array) {
+        if (!array.isArray()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(array.size());
+        array.forEach(item -> {
+            if (item.isTextual()) {
+                out.add(item.asText());
+            }
+        });
+        return out;
     }
 
     public static String issueBody(String actor, String clientIp, String userAgent) {

@@ -1,9 +1,23 @@
 package io.github.backupcodes.keycloak.bridge;
 
-/** The part of {@code GET /v1/realms/{realm}/users/{user}/codes} the provider acts on. */
-public record BridgeStatus(boolean enrolled, int remaining, int total, boolean low, boolean enrollRequired, boolean locked) {
+/**
+ * The part of {@code GET /v1/realms/{realm}/users/{user}/codes} the provider acts on. {@code lockSource} and
+ * {@code lockKind} describe the strongest active lock ("" when none), so lock recovery can tell a temporary directory
+ * lock from a permanent one.
+ */
+public record BridgeStatus(boolean enrolled, int remaining, int total, boolean low, boolean enrollRequired,
+                           boolean locked, String lockSource, String lockKind) {
 
-    /** Whether the user can still sign in with a code: the definition {@code configuredFor} uses. */
+    public BridgeStatus {
+        lockSource = lockSource == null ? "" : lockSource;
+        lockKind = lockKind == null ? "" : lockKind;
+    }
+
+    public BridgeStatus(boolean enrolled, int remaining, int total, boolean low, boolean enrollRequired, boolean locked) {
+        this(enrolled, remaining, total, low, enrollRequired, locked, "", "");
+    }
+
+    /** Whether the set is in good standing: codes left and no new set due. */
     public boolean usable() {
         return enrolled && remaining > 0 && !enrollRequired;
     }
@@ -11,5 +25,13 @@ public record BridgeStatus(boolean enrolled, int remaining, int total, boolean l
     /** Whether the user must set up a new set before the login completes. */
     public boolean needsSetup() {
         return enrollRequired || (enrolled && remaining <= 0);
+    }
+
+    /**
+     * Whether the user can still prove themselves with a code, even when a new set is due (remaining codes keep
+     * working until the new set is issued): the definition {@code configuredFor} and lock recovery use.
+     */
+    public boolean hasUnusedCodes() {
+        return enrolled && remaining > 0;
     }
 }

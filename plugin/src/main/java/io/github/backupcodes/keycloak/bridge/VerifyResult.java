@@ -1,7 +1,21 @@
 package io.github.backupcodes.keycloak.bridge;
 
-/** Answer of {@code POST .../codes/verify}; {@code reason} is one of the bridge's machine reasons. */
-public record VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired) {
+import java.util.List;
+
+/**
+ * Answer of {@code POST .../codes/verify}; {@code reason} is one of the bridge's machine reasons. {@code clearedLocks}
+ * lists the lock sources a successful recovery lifted ({@code directory}, {@code keycloak}); empty otherwise.
+ */
+public record VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired,
+                           List<String> clearedLocks) {
+
+    public VerifyResult {
+        clearedLocks = clearedLocks == null ? List.of() : List.copyOf(clearedLocks);
+    }
+
+    public VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired) {
+        this(valid, reason, remaining, low, enrollRequired, List.of());
+    }
 
     /** A local verdict for input the bridge never saw (e.g. over-long), so events look the same either way. */
     public static VerifyResult rejectedLocally(String reason) {

@@ -3,10 +3,12 @@ package io.github.backupcodes.keycloak.requiredaction;
 import io.github.backupcodes.keycloak.BridgeAccess;
 import io.github.backupcodes.keycloak.CodeInput;
 import io.github.backupcodes.keycloak.RealmOptions;
+import io.github.backupcodes.keycloak.Timestamps;
 import io.github.backupcodes.keycloak.bridge.BridgeClient;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeStatus;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.ContactPatch;
 import io.github.backupcodes.keycloak.bridge.IssuedCodes;
 import io.github.backupcodes.keycloak.bridge.SheetFormat;
 import io.github.backupcodes.keycloak.bridge.SheetRequest;
@@ -129,9 +131,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
             context.challenge(unavailablePage(context));
             return;
         }
-        if (status.usable() && isApplicationInitiated(authSession)) {
-            // Existing codes still work and the user came from a link (kc_action), not from the "few codes left"
-            // notice: ask before the bridge throws the current set away.
+        if (askBeforeReplacing(status, isApplicationInitiated(authSession))) {
             context.challenge(confirmRegeneratePage(context, status.remaining()));
             return;
         }
@@ -170,6 +170,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
         credentialProvider(context.getSession()).createCredential(context.getRealm(), context.getUser(), marker);
         clearNotes(authSession);
         BridgeAccess.forget(context.getSession(), context.getRealm(), context.getUser());
+        sendContact(context);
 
         context.getEvent().event(EventType.UPDATE_CREDENTIAL)
                 .detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE);
@@ -193,6 +194,43 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
                 LOG.warnf("could not revoke an unconfirmed backup-code set for user %s", authSession.getAuthenticatedUser().getId());
             }
         }
+    }
+
+    /**
+     * Give the bridge the user's email, language and name, so it can mail about codes without waiting for the LDAP
+     * sync. Best effort: the codes are saved either way.
+     */
+    private void sendContact(RequiredActionContext context) {
+        UserModel user = context.getUser();
+        try {
+            BridgeAccess.client(context.getSession(), settings, options(context).timeouts())
+                    .patchContact(context.getRealm().getName(), user.getId(), contactOf(context.getSession(), user));
+        } catch (BridgeUnavailableException e) {
+            LOG.debugf("could not send the contact of user %s to the bridge", user.getId());
+        }
+    }
+
+    /** Only fields Keycloak knows: an empty value must not wipe what the LDAP sync stored. */
+    static ContactPatch contactOf(KeycloakSession session, UserModel user) {
+        ContactPatch patch = new ContactPatch();
+        if (user.getEmail() != null && !user.getEmail().isBlank()) {
+            patch.email(user.getEmail());
+        }
+        String locale = user.getFirstAttribute(UserModel.LOCALE);
+        if (locale == null || locale.isBlank()) {
+            locale = session.getContext().resolveLocale(user).toLanguageTag();
+        }
+        patch.locale(locale);
+        String name = displayName(user.getFirstName(), user.getLastName());
+        if (!name.isEmpty()) {
+            patch.displayName(name);
+        }
+        return patch;
+    }
+
+    static String displayName(String first, String last) {
+        String joined = ((first == null ? "" : first.trim()) + " " + (last == null ? "" : last.trim())).trim();
+        return joined.replaceAll("\\s+", " ");
     }
 
     private void issueAndShow(RequiredActionContext context, boolean firstSet) {
@@ -241,9 +279,12 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
     }
 
     private Response setupPage(RequiredActionContext context, List<String> codes, String error) {
+        String createdAt = context.getAuthenticationSession().getAuthNote(NOTE_CREATED_AT);
         LoginFormsProvider form = context.form()
                 .setAttribute("backupCodes", codes)
-                .setAttribute("backupCodesCreatedAt", context.getAuthenticationSession().getAuthNote(NOTE_CREATED_AT));
+                .setAttribute("backupCodesCreatedAt", Timestamps.display(createdAt,
+                        context.getSession().getContext().resolveLocale(context.getUser())))
+                .setAttribute("backupCodesCreatedAtIso", createdAt == null ? "" : createdAt);
         if (error != null) {
             form.addError(new FormMessage(error.equals(MSG_CONFIRM_REQUIRED) ? FIELD_CONFIRM : null, error));
         }
@@ -259,6 +300,16 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
 
     private Response unavailablePage(RequiredActionContext context) {
         return context.form().setAttribute("backupCodeSetup", true).createForm(TEMPLATE_UNAVAILABLE);
+    }
+
+    /**
+     * Ask before the bridge throws the current set away while it still has unused codes: when the user came from a
+     * link (kc_action), and after a recovery (a used recovery code makes a new set due, but the remaining codes keep
+     * working until the new set is issued — e.g. in another browser while this one sits on the setup step). Not after
+     * the "few codes left" notice: there the user already chose "Generate new codes now".
+     */
+    static boolean askBeforeReplacing(BridgeStatus status, boolean applicationInitiated) {
+        return status.hasUnusedCodes() && (applicationInitiated || status.enrollRequired());
     }
 
     private static boolean isApplicationInitiated(AuthenticationSessionModel authSession) {

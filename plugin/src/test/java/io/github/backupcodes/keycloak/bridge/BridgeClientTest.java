@@ -174,4 +174,93 @@ class BridgeClientTest {
         client().revoke("acme", "u-1");
         assertTrue(seen.get(0).startsWith("DELETE "));
     }
+
+    @Test
+    void recoveryVerifySendsPurposeAndKeycloakLockAndReadsClearedLocks() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, """
+                {"valid": true, "remaining": 4, "low": false, "enroll_required": true, "reason": "ok",
+                 "locked_until": null, "cleared_locks": ["directory", "keycloak"]}""");
+        VerifyResult result = client().verify("acme", "u-1", "ABCD", "192.0.2.7", null, VerifyPurpose.RECOVERY, true);
+        assertEquals(List.of("directory", "keycloak"), result.clearedLocks());
+        assertTrue(seen.get(0).contains("\"purpose\":\"recovery\""), seen.get(0));
+        assertTrue(seen.get(0).contains("\"keycloak_locked\":true"), seen.get(0));
+    }
+
+    @Test
+    void loginVerifyDoesNotClaimAKeycloakLock() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, "{\"valid\": false, \"reason\": \"invalid\"}");
+        client().verify("acme", "u-1", "ABCD", "ip", null, VerifyPurpose.LOGIN, false);
+        assertFalse(seen.get(0).contains("keycloak_locked"), seen.get(0));
+    }
+
+    @Test
+    void registerDeviceReturnsTokenAndMaxAge() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices", 201, """
+                {"device_id": "d1", "token": "d1.1700000000.sig", "name": "Chrome on Linux",
+                 "expires_at": "2026-03-01T00:00:00Z", "max_age_seconds": 7776000}""");
+        DeviceRegistration device = client().registerDevice("acme", "u-1", "192.0.2.7", "UA").orElseThrow();
+        assertEquals("d1.1700000000.sig", device.token());
+        assertEquals(7776000, device.maxAgeSeconds());
+        assertTrue(seen.get(0).startsWith("POST /v1/realms/acme/users/u-1/devices "), seen.get(0));
+        assertFalse(device.toString().contains("sig"));
+    }
+
+    @Test
+    void registerDeviceWhenRecognitionIsOffGivesNothing() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices", 409,
+                "{\"error\": \"device_recognition_disabled\", \"message\": \"x\"}");
+        assertTrue(client().registerDevice("acme", "u-1", "ip", "ua").isEmpty());
+    }
+
+    @Test
+    void checkDevicePostsTheTokenInTheBody() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices/check", 200,
+                "{\"recognised\": true, \"device_id\": \"d1\", \"reason\": \"ok\"}");
+        DeviceCheck check = client().checkDevice("acme", "u-1", "d1.1.sig", "ip", "ua");
+        assertTrue(check.recognised());
+        assertTrue(seen.get(0).contains("\"token\":\"d1.1.sig\""));
+    }
+
+    @Test
+    void checkDeviceWhenRecognitionIsOffIsUnrecognised() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices/check", 409,
+                "{\"error\": \"device_recognition_disabled\", \"message\": \"x\"}");
+        assertFalse(client().checkDevice("acme", "u-1", "t", "ip", "ua").recognised());
+    }
+
+    @Test
+    void otherConflictOnCheckIsUnavailable() {
+        answerJson("/v1/realms/acme/users/u-1/devices/check", 409, "{\"error\": \"conflict\", \"message\": \"x\"}");
+        assertThrows(BridgeUnavailableException.class, () -> client().checkDevice("acme", "u-1", "t", "ip", "ua"));
+    }
+
+    @Test
+    void listDevicesParsesEveryDevice() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices", 200, """
+                {"devices": [{"device_id": "d1", "name": "Firefox on Windows", "first_seen": "2026-01-01T10:00:00Z",
+                              "last_seen": "2026-01-02T10:00:00Z", "last_ip": "192.0.2.7"}]}""");
+        List<Device> devices = client().listDevices("acme", "u-1");
+        assertEquals(List.of(new Device("d1", "Firefox on Windows", "2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z",
+                "192.0.2.7")), devices);
+    }
+
+    @Test
+    void forgetDevicesSendsTheReason() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/devices/forget", 200, "{\"forgotten\": 2}");
+        assertEquals(2, client().forgetDevices("acme", "u-1", "keycloak", "password_reset"));
+        assertTrue(seen.get(0).contains("\"reason\":\"password_reset\""), seen.get(0));
+    }
+
+    @Test
+    void patchContactSendsOnlyTheGivenFields() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/contact", 200, "{\"email\": \"a@example.org\"}");
+        client().patchContact("acme", "u-1", new ContactPatch().email("a@example.org"));
+        assertEquals("PATCH /v1/realms/acme/users/u-1/contact Bearer bcb_test_key {\"email\":\"a@example.org\"}", seen.get(0));
+    }
+
+    @Test
+    void emptyContactPatchIsNotSent() throws Exception {
+        client().patchContact("acme", "u-1", new ContactPatch());
+        assertTrue(seen.isEmpty());
+    }
 }

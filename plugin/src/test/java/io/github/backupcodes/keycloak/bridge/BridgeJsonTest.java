@@ -17,7 +17,7 @@ class BridgeJsonTest {
                 {"enrolled": true, "remaining": 7, "total": 10, "created_at": "2026-01-01T00:00:00Z",
                  "last_used_at": null, "low": false, "low_threshold": 3, "enroll_required": false,
                  "lock": {"locked": true, "source": "ldap", "kind": "temporary", "until": null}}""");
-        assertEquals(new BridgeStatus(true, 7, 10, false, false, true), status);
+        assertEquals(new BridgeStatus(true, 7, 10, false, false, true, "ldap", "temporary"), status);
     }
 
     @Test
@@ -115,5 +115,49 @@ class BridgeJsonTest {
         assertTrue(body.contains("\"codes\":[\"A\",\"B\"]"));
         assertTrue(body.contains("\"realm_display_name\":\"ACME\""));
         assertTrue(body.contains("\"locale\":\"es\""));
+    }
+
+    @Test
+    void statusCarriesTheLockSourceAndKind() throws Exception {
+        BridgeStatus status = BridgeJson.parseStatus("""
+                {"enrolled": true, "remaining": 7, "total": 10,
+                 "lock": {"locked": true, "source": "directory", "kind": "temporary", "until": "2026-01-01T00:00:00Z"}}""");
+        assertEquals("directory", status.lockSource());
+        assertEquals("temporary", status.lockKind());
+    }
+
+    @Test
+    void statusWithoutALockHasEmptySourceAndKind() throws Exception {
+        BridgeStatus status = BridgeJson.parseStatus("{\"enrolled\": true, \"lock\": {\"locked\": false, \"source\": null}}");
+        assertEquals("", status.lockSource());
+        assertEquals("", status.lockKind());
+    }
+
+    @Test
+    void failedVerifyNeverReportsClearedLocks() throws Exception {
+        VerifyResult result = BridgeJson.parseVerify("{\"valid\": false, \"cleared_locks\": [\"directory\"]}");
+        assertTrue(result.clearedLocks().isEmpty());
+    }
+
+    @Test
+    void verifyWithoutClearedLocksHasAnEmptyList() throws Exception {
+        assertTrue(BridgeJson.parseVerify("{\"valid\": true, \"remaining\": 3}").clearedLocks().isEmpty());
+    }
+
+    @Test
+    void deviceRegistrationWithoutTokenIsUnavailable() {
+        assertThrows(BridgeUnavailableException.class,
+                () -> BridgeJson.parseDeviceRegistration("{\"device_id\": \"d1\", \"max_age_seconds\": 60}"));
+    }
+
+    @Test
+    void deviceCheckWithoutRecognisedIsUnavailable() {
+        assertThrows(BridgeUnavailableException.class, () -> BridgeJson.parseDeviceCheck("{\"reason\": \"ok\"}"));
+    }
+
+    @Test
+    void contactPatchSendsABlankFieldAsNull() {
+        assertEquals("{\"email\":null,\"locale\":\"es\"}",
+                BridgeJson.contactPatchBody(new ContactPatch().email(" ").locale("es")));
     }
 }

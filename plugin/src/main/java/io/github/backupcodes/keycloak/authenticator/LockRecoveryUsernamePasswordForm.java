@@ -1,0 +1,293 @@
+package io.github.backupcodes.keycloak.authenticator;
+
+import io.github.backupcodes.keycloak.AuthNotes;
+import io.github.backupcodes.keycloak.BridgeAccess;
+import io.github.backupcodes.keycloak.CodeInput;
+import io.github.backupcodes.keycloak.LockRecovery;
+import io.github.backupcodes.keycloak.RealmOptions;
+import io.github.backupcodes.keycloak.VerifyOutcome;
+import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeStatus;
+import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.VerifyPurpose;
+import io.github.backupcodes.keycloak.bridge.VerifyResult;
+import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
+import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.authentication.authenticators.browser.UsernamePasswordForm;
+import org.keycloak.credential.CredentialProvider;
+import org.keycloak.events.Details;
+import org.keycloak.events.Errors;
+import org.keycloak.forms.login.LoginFormsProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.ModelDuplicateException;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserCredentialModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.credential.PasswordCredentialModel;
+import org.keycloak.models.utils.FormMessage;
+import org.keycloak.models.utils.KeycloakModelUtils;
+import org.keycloak.representations.idm.CredentialRepresentation;
+import org.keycloak.services.managers.AuthenticationManager;
+import org.keycloak.services.managers.BruteForceProtector;
+import org.keycloak.services.validation.Validation;
+import org.keycloak.sessions.AuthenticationSessionModel;
+
+/**
+ * Keycloak's username/password form plus lock recovery with a backup code (docs/design.md, "Recovery scenarios").
+ *
+ * <ul>
+ *   <li><b>Keycloak temporary brute-force lock</b>, user with unused codes: instead of the usual refusal the backup-code
+ *   page appears. The password is checked too, but its verdict is revealed only together with the code: a wrong
+ *   password or a wrong code both end in Keycloak's generic error and count as a failed login. Password and code right:
+ *   the user's login failures are removed (as the admin endpoint does), note {@link AuthNotes#PASSED} is set, and the
+ *   login continues (the code was the second factor).</li>
+ *   <li><b>Directory temporary lock</b> known to the bridge: after the directory refused the password, the backup-code
+ *   page; a valid code lifts the lock (the bridge clears it, the LDAP sync writes the unlock back) and the user is sent
+ *   back to the login form with "unlocked, sign in again".</li>
+ *   <li>Everything else — no codes, permanent locks, disabled users, the bridge's own codes lock — is Keycloak's usual
+ *   behaviour; nothing is cleared.</li>
+ * </ul>
+ */
+public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
+
+    private static final Logger LOG = Logger.getLogger(LockRecoveryUsernamePasswordForm.class);
+
+    static final String NOTE_USER = "backup-code.recovery.user";
+    static final String NOTE_KIND = "backup-code.recovery.kind";
+    static final String NOTE_PASSWORD_OK = "backup-code.recovery.password-ok";
+
+    public static final String MSG_LOCKED_RECOVERY = "backupCodeLockedRecovery";
+    public static final String MSG_UNLOCKED = "backupCodeUnlockedSignInAgain";
+    public static final String MSG_UNAVAILABLE = "backupCodeUnavailableMessage";
+
+    private final BridgeSettings settings;
+
+    public LockRecoveryUsernamePasswordForm(KeycloakSession session, BridgeSettings settings) {
+        super(session);
+        this.settings = settings;
+    }
+
+    @Override
+    public void authenticate(AuthenticationFlowContext context) {
+        clearRecovery(context.getAuthenticationSession());
+        super.authenticate(context);
+    }
+
+    @Override
+    public void action(AuthenticationFlowContext context) {
+        MultivaluedMap<String, String> form = context.getHttpRequest().getDecodedFormParameters();
+        AuthenticationSessionModel authSession = context.getAuthenticationSession();
+        if (authSession.getAuthNote(NOTE_USER) != null && form.containsKey(BackupCodeAuthenticator.FIELD_CODE)) {
+            recoveryAction(context, form);
+            return;
+        }
+        // Anything else (e.g. the login form posted again from the browser history) starts over.
+        clearRecovery(authSession);
+        super.action(context);
+    }
+
+    @Override
+    protected boolean validateForm(AuthenticationFlowContext context, MultivaluedMap<String, String> formData) {
+        String password = formData.getFirst(CredentialRepresentation.PASSWORD);
+        boolean hasPassword = password != null && !password.isEmpty();
+        UserModel candidate = hasPassword ? candidateUser(context, formData) : null;
+        boolean mayRecover = candidate != null && hasMarker(context.getSession(), candidate);
+
+        if (mayRecover) {
+            LockRecovery.KeycloakState state = keycloakState(context, candidate);
+            if (state.temporarilyLocked()
+                    && LockRecovery.forKeycloakLock(state, status(context, candidate)) == LockRecovery.Kind.KEYCLOAK_TEMPORARY) {
+                boolean passwordOk = candidate.credentialManager().isValid(UserCredentialModel.password(password));
+                startRecovery(context, candidate, LockRecovery.Kind.KEYCLOAK_TEMPORARY, passwordOk);
+                context.challenge(codePage(context, null));
+                return false;
+            }
+        }
+
+        boolean valid = super.validateForm(context, formData);
+        if (valid || !mayRecover) {
+            return valid;
+        }
+        // The password was refused. A directory that is locked refuses every bind, so a code is the way out.
+        LockRecovery.KeycloakState state = keycloakState(context, candidate);
+        if (LockRecovery.forDirectoryLock(state, status(context, candidate)) == LockRecovery.Kind.DIRECTORY_TEMPORARY) {
+            startRecovery(context, candidate, LockRecovery.Kind.DIRECTORY_TEMPORARY, false);
+            // Still a failed login for Keycloak's brute-force detection, as it would have been.
+            context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, codePage(context, null));
+        }
+        return false;
+    }
+
+    private void recoveryAction(AuthenticationFlowContext context, MultivaluedMap<String, String> form) {
+        AuthenticationSessionModel authSession = context.getAuthenticationSession();
+        LockRecovery.Kind kind = LockRecovery.Kind.fromWire(authSession.getAuthNote(NOTE_KIND));
+        boolean passwordOk = "true".equals(authSession.getAuthNote(NOTE_PASSWORD_OK));
+        UserModel user = context.getSession().users().getUserById(context.getRealm(), authSession.getAuthNote(NOTE_USER));
+
+        CodeInput.Checked input = CodeInput.check(form.getFirst(BackupCodeAuthenticator.FIELD_CODE));
+        if (user != null && kind != LockRecovery.Kind.NONE && input.verdict() == CodeInput.Verdict.EMPTY) {
+            context.challenge(codePage(context, BackupCodeAuthenticator.MSG_REQUIRED));
+            return;
+        }
+        clearRecovery(authSession);
+        if (user == null || kind == LockRecovery.Kind.NONE) {
+            context.challenge(loginPage(context, null, null));
+            return;
+        }
+        context.getEvent().user(user)
+                .detail(Details.USERNAME, user.getUsername())
+                .detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE)
+                .detail("backup_code_purpose", VerifyPurpose.RECOVERY.wire())
+                .detail("lock", kind.wire());
+
+        LockRecovery.KeycloakState state = keycloakState(context, user);
+        if (!state.enabled() || state.permanentlyLocked()) {
+            fail(context, "user_disabled", Errors.USER_DISABLED);
+            return;
+        }
+        if (kind == LockRecovery.Kind.KEYCLOAK_TEMPORARY && !passwordOk) {
+            // No bridge call: a code must not be spent (or counted) on a wrong password.
+            fail(context, "wrong_password", Errors.INVALID_USER_CREDENTIALS);
+            return;
+        }
+
+        VerifyResult result;
+        if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
+            result = VerifyResult.rejectedLocally("malformed");
+        } else {
+            try {
+                result = BridgeAccess.client(context.getSession(), settings, RealmOptions.DEFAULT.timeouts()).verify(
+                        context.getRealm().getName(), user.getId(), input.value(),
+                        context.getConnection().getRemoteAddr(),
+                        context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"),
+                        VerifyPurpose.RECOVERY, kind == LockRecovery.Kind.KEYCLOAK_TEMPORARY && state.temporarilyLocked());
+            } catch (BridgeUnavailableException e) {
+                context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
+                context.challenge(loginPage(context, MSG_UNAVAILABLE, null));
+                return;
+            } finally {
+                BridgeAccess.forget(context.getSession(), context.getRealm(), user);
+            }
+        }
+        if (!result.valid()) {
+            fail(context, result.reason(), VerifyOutcome.eventError(result.reason()));
+            return;
+        }
+        context.getEvent().detail("reason", result.reason())
+                .detail("cleared_locks", String.join(",", result.clearedLocks()));
+
+        if (kind == LockRecovery.Kind.DIRECTORY_TEMPORARY) {
+            LOG.debugf("backup code lifted a directory lock for user %s", user.getId());
+            context.clearUser();
+            context.challenge(loginPage(context, null, MSG_UNLOCKED));
+            return;
+        }
+
+        // Keycloak's own lock: clear it before anything later in the flow (2FA forms) looks at it.
+        context.getSession().loginFailures().removeUserLoginFailure(context.getRealm(), user.getId());
+        authSession.setAuthNote(AuthNotes.PASSED, "true");
+        authSession.setAuthNote(AuthenticationManager.PASSWORD_VALIDATED, "true");
+        context.setUser(user);
+        if (VerifyOutcome.of(result, RealmOptions.DEFAULT) != VerifyOutcome.SUCCESS || result.enrollRequired()) {
+            BackupCodeAuthenticator.requireSetup(context);
+        }
+        context.success(PasswordCredentialModel.TYPE);
+    }
+
+    /** Keycloak's generic error on the login form, counted as a failed login like a wrong password. */
+    private void fail(AuthenticationFlowContext context, String reason, String eventError) {
+        context.getEvent().detail("reason", reason).error(eventError);
+        context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS,
+                loginPage(context, getDefaultChallengeMessage(context), null));
+        context.clearUser();
+    }
+
+    private void startRecovery(AuthenticationFlowContext context, UserModel user, LockRecovery.Kind kind, boolean passwordOk) {
+        AuthenticationSessionModel authSession = context.getAuthenticationSession();
+        authSession.setAuthNote(NOTE_USER, user.getId());
+        authSession.setAuthNote(NOTE_KIND, kind.wire());
+        authSession.setAuthNote(NOTE_PASSWORD_OK, String.valueOf(passwordOk));
+        // Keycloak's "restart login" link and brute-force accounting both use the attempted username.
+        authSession.setAuthNote(ATTEMPTED_USERNAME, user.getUsername());
+    }
+
+    private static void clearRecovery(AuthenticationSessionModel authSession) {
+        authSession.removeAuthNote(NOTE_USER);
+        authSession.removeAuthNote(NOTE_KIND);
+        authSession.removeAuthNote(NOTE_PASSWORD_OK);
+    }
+
+    private Response codePage(AuthenticationFlowContext context, String error) {
+        LoginFormsProvider form = context.form()
+                .setExecution(context.getExecution().getId())
+                .setAttribute("backupCodeLockedRecovery", true);
+        if (error != null) {
+            form.addError(new FormMessage(BackupCodeAuthenticator.FIELD_CODE, error));
+        }
+        return form.createForm(BackupCodeAuthenticator.TEMPLATE_LOGIN);
+    }
+
+    private Response loginPage(AuthenticationFlowContext context, String error, String info) {
+        LoginFormsProvider form = context.form().setExecution(context.getExecution().getId());
+        String attempted = context.getAuthenticationSession().getAuthNote(ATTEMPTED_USERNAME);
+        if (attempted != null && !isUserAlreadySetBeforeUsernamePasswordAuth(context)) {
+            MultivaluedMap<String, String> formData = new MultivaluedHashMap<>();
+            formData.add(AuthenticationManager.FORM_USERNAME, attempted);
+            form.setFormData(formData);
+        }
+        if (error != null) {
+            form.addError(new FormMessage(Validation.FIELD_PASSWORD, error));
+        }
+        if (info != null) {
+            form.setInfo(info);
+        }
+        return createLoginForm(form);
+    }
+
+    /** The user this form would log in, found without any of the side effects of Keycloak's own lookup. */
+    private UserModel candidateUser(AuthenticationFlowContext context, MultivaluedMap<String, String> formData) {
+        if (isUserAlreadySetBeforeUsernamePasswordAuth(context)) {
+            return context.getUser();
+        }
+        String username = formData.getFirst(AuthenticationManager.FORM_USERNAME);
+        if (username == null || username.isBlank()) {
+            return null;
+        }
+        try {
+            return KeycloakModelUtils.findUserByNameOrEmail(context.getSession(), context.getRealm(), username.trim());
+        } catch (ModelDuplicateException e) {
+            return null;
+        }
+    }
+
+    private static LockRecovery.KeycloakState keycloakState(AuthenticationFlowContext context, UserModel user) {
+        RealmModel realm = context.getRealm();
+        if (!realm.isBruteForceProtected()) {
+            return new LockRecovery.KeycloakState(user.isEnabled(), false, false);
+        }
+        BruteForceProtector protector = context.getSession().getProvider(BruteForceProtector.class);
+        return new LockRecovery.KeycloakState(user.isEnabled(),
+                protector.isPermanentlyLockedOut(context.getSession(), realm, user),
+                protector.isTemporarilyDisabled(context.getSession(), realm, user));
+    }
+
+    /** The bridge status, or null when the bridge cannot answer: then there is no recovery, only the usual path. */
+    private BridgeStatus status(AuthenticationFlowContext context, UserModel user) {
+        try {
+            return BridgeAccess.status(context.getSession(), settings, RealmOptions.DEFAULT.timeouts(), context.getRealm(), user);
+        } catch (BridgeUnavailableException e) {
+            return null;
+        }
+    }
+
+    private static boolean hasMarker(KeycloakSession session, UserModel user) {
+        var provider = (BackupCodeCredentialProvider) session.getProvider(CredentialProvider.class, BackupCodeCredentialModel.TYPE);
+        return provider != null && provider.hasMarker(user);
+    }
+}

@@ -1,0 +1,97 @@
+package io.github.backupcodes.keycloak.event;
+
+import io.github.backupcodes.keycloak.BridgeAccess;
+import io.github.backupcodes.keycloak.bridge.BridgeClient;
+import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
+import io.github.backupcodes.keycloak.bridge.ContactPatch;
+import io.github.backupcodes.keycloak.bridge.Timeouts;
+import org.jboss.logging.Logger;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Tells the bridge about email changes and new passwords. Keycloak calls listeners after its own transaction
+ * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
+ * undoes what the user or admin just did.
+ */
+public class BackupCodesEventListener implements EventListenerProvider {
+
+    private static final Logger LOG = Logger.getLogger(BackupCodesEventListener.class);
+    static final String ACTOR = "keycloak-event";
+
+    private final KeycloakSessionFactory sessionFactory;
+    private final BridgeSettings settings;
+    /** One listener per Keycloak session: a password change sends UPDATE_CREDENTIAL and UPDATE_PASSWORD together. */
+    private final Set<BridgeCall> sent = new HashSet<>();
+
+    public BackupCodesEventListener(KeycloakSessionFactory sessionFactory, BridgeSettings settings) {
+        this.sessionFactory = sessionFactory;
+        this.settings = settings;
+    }
+
+    @Override
+    public void onEvent(Event event) {
+        EventMapping.forEvent(event.getType(), event.getUserId(), event.getDetails())
+                .ifPresent(call -> send(event.getRealmId(), call));
+    }
+
+    @Override
+    public void onEvent(AdminEvent event, boolean includeRepresentation) {
+        if (event.getError() != null) {
+            return;
+        }
+        EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath())
+                .ifPresent(call -> send(event.getRealmId(), call));
+    }
+
+    private void send(String realmId, BridgeCall call) {
+        if (!settings.configured() || realmId == null || !sent.add(call)) {
+            return;
+        }
+        try {
+            KeycloakModelUtils.runJobInTransaction(sessionFactory, session -> perform(session, realmId, call));
+        } catch (RuntimeException e) {
+            LOG.warnf("backup-codes event listener could not run %s for user %s: %s",
+                    call.getClass().getSimpleName(), call.userId(), e.getClass().getSimpleName());
+            LOG.debug("backup-codes event listener failure", e);
+        }
+    }
+
+    private void perform(KeycloakSession session, String realmId, BridgeCall call) {
+        RealmModel realm = session.realms().getRealm(realmId);
+        if (realm == null) {
+            return;
+        }
+        // A fresh session has no realm; the vault (a ${vault.x} API key) is realm-scoped and needs it.
+        session.getContext().setRealm(realm);
+        try {
+            BridgeClient client = BridgeAccess.client(session, settings, Timeouts.DEFAULT);
+            if (call instanceof BridgeCall.PatchEmail patch) {
+                client.patchContact(realm.getName(), patch.userId(), new ContactPatch().email(patch.email()));
+            } else if (call instanceof BridgeCall.RefreshEmail refresh) {
+                UserModel user = session.users().getUserById(realm, refresh.userId());
+                if (user != null) {
+                    client.patchContact(realm.getName(), user.getId(), new ContactPatch().email(user.getEmail()));
+                }
+            } else if (call instanceof BridgeCall.ForgetDevices forget) {
+                client.forgetDevices(realm.getName(), forget.userId(), ACTOR, forget.reason());
+            }
+        } catch (BridgeUnavailableException e) {
+            LOG.warnf("backup-codes bridge did not take %s for user %s", call.getClass().getSimpleName(), call.userId());
+        }
+    }
+
+    @Override
+    public void close() {
+    }
+}
