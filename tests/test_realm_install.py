@@ -275,3 +275,180 @@ def test_install_says_when_the_bridge_does_not_answer(
     install(keycloak, fresh_realm, "--bridge-url", f"http://127.0.0.1:{free_port()}")
 
     assert "not reachable" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------ recovery (issue 4)
+
+
+def reset_flow(keycloak: Any, realm: str) -> list[installer.Execution]:
+    return [
+        installer.Execution(e)
+        for e in keycloak.admin(realm).get_authentication_flow_executions(installer.RESET_FLOW_ALIAS)
+    ]
+
+
+def top_level(rows: list[installer.Execution]) -> list[str]:
+    return [r.provider_id or r.display_name for r in rows if r.level == 0]
+
+
+def test_install_binds_a_reset_flow_with_the_code_after_the_email(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    rows = reset_flow(keycloak, fresh_realm)
+    assert (
+        keycloak.admin(fresh_realm).get_realm(fresh_realm)["resetCredentialsFlow"]
+        == installer.RESET_FLOW_ALIAS
+    )
+    assert top_level(rows)[:4] == [
+        installer.CHOOSE_USER_ID,
+        installer.RESET_EMAIL_ID,
+        installer.RESET_STEP_ALIAS[installer.EMAIL_AND_CODE],
+        installer.RESET_PASSWORD_ID,
+    ]
+    assert installer.reset_mode_of(rows) == installer.EMAIL_AND_CODE
+
+
+def test_install_with_code_only_reset_offers_the_code_or_the_email(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm, "--reset-mode", "code-only")
+
+    rows = reset_flow(keycloak, fresh_realm)
+    step = installer.find_reset_step(rows)
+    assert step is not None and step.execution.requirement == "REQUIRED"
+    assert [(c.provider_id, c.requirement) for c in step.children] == [
+        (installer.AUTHENTICATOR_ID, "ALTERNATIVE"),
+        (installer.RESET_EMAIL_ID, "ALTERNATIVE"),
+    ]
+    assert installer.RESET_EMAIL_ID not in top_level(rows)
+
+
+def test_switching_the_reset_mode_rebuilds_the_bound_reset_flow(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    assert install(keycloak, fresh_realm, "--reset-mode", "code-only") == 0
+
+    assert installer.reset_mode_of(reset_flow(keycloak, fresh_realm)) == installer.CODE_ONLY
+    realm = keycloak.admin(fresh_realm).get_realm(fresh_realm)
+    assert realm["resetCredentialsFlow"] == installer.RESET_FLOW_ALIAS
+    assert realm["attributes"][installer.ATTR_PREVIOUS_RESET_FLOW] == "reset credentials"
+
+
+def test_install_puts_lock_recovery_and_device_steps_into_the_browser_flow(
+    keycloak: Any, fresh_realm: str
+) -> None:
+    install(keycloak, fresh_realm)
+
+    executions = keycloak.admin(fresh_realm).get_authentication_flow_executions(installer.FLOW_ALIAS)
+    forms = installer.find_login_form_flow(installer.Execution(e) for e in executions)
+    assert forms is not None
+    assert [(c.provider_id or "2fa", c.requirement) for c in forms.children] == [
+        (installer.PASSWORD_FORM_ID, "REQUIRED"),
+        ("2fa", "CONDITIONAL"),
+        (installer.REMEMBER_DEVICE_ID, "REQUIRED"),
+    ]
+    condition = second_factor_flow(keycloak, fresh_realm).child(installer.CONDITION_ID)
+    assert condition is not None and condition.requirement == "REQUIRED"
+
+
+def test_install_lists_the_condition_with_the_other_conditions(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    children = second_factor_flow(keycloak, fresh_realm).children
+    kinds = ["condition" if c.is_condition else "form" for c in children]
+    assert kinds == sorted(kinds)  # every condition before every form
+    assert installer.CONDITION_ID in [c.provider_id for c in children]
+
+
+def test_install_registers_the_devices_required_action(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    action = keycloak.admin(fresh_realm).get_required_action_by_alias(installer.DEVICES_ACTION_ID)
+    assert action is not None and action["enabled"] is True and action["defaultAction"] is False
+
+
+def test_install_adds_the_event_listener_and_keeps_the_others(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    listeners = keycloak.admin(fresh_realm).get_realm(fresh_realm)["eventsListeners"]
+    assert sorted(listeners) == sorted(["jboss-logging", installer.EVENT_LISTENER_ID])
+
+
+def test_install_always_asks_for_the_second_factor_by_default(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    attributes = keycloak.admin(fresh_realm).get_realm(fresh_realm)["attributes"]
+    assert attributes[installer.ATTR_REMEMBER_DEVICE_DAYS] == "0"
+
+
+def test_install_can_remember_devices(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm, "--remember-devices", "30")
+
+    attributes = keycloak.admin(fresh_realm).get_realm(fresh_realm)["attributes"]
+    assert attributes[installer.ATTR_REMEMBER_DEVICE_DAYS] == "30"
+
+
+def test_a_plain_second_install_keeps_the_recovery_options(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(keycloak, fresh_realm, "--remember-devices", "30", "--reset-mode", "code-only")
+    capsys.readouterr()
+
+    assert install(keycloak, fresh_realm) == 0
+
+    assert "nothing to change" in capsys.readouterr().out
+
+
+def test_remember_devices_out_of_range_is_refused_by_the_cli(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        install(keycloak, fresh_realm, "--remember-devices", "401")
+
+    assert exit_info.value.code == 2
+    assert "between 0 and 400" in capsys.readouterr().err
+
+
+def test_dry_run_prints_the_recovery_options(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        install(keycloak, fresh_realm, "--dry-run", "--remember-devices", "30", "--reset-mode", "code-only")
+        == 0
+    )
+
+    out = capsys.readouterr().out
+    assert f"{installer.ATTR_REMEMBER_DEVICE_DAYS}=30" in out
+    assert "reset mode code-only" in out
+    assert "options: remember devices 30 days" in out
+    assert installer.RESET_FLOW_ALIAS not in {
+        f["alias"] for f in keycloak.admin(fresh_realm).get_authentication_flows()
+    }
+
+
+def test_status_shows_the_recovery_settings(
+    keycloak: Any, fresh_realm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(keycloak, fresh_realm, "--remember-devices", "30")
+    capsys.readouterr()
+
+    assert run_cli(keycloak, "realm", "status", "--realm", fresh_realm) == 0
+
+    out = capsys.readouterr().out
+    assert "remember devices: 30 days" in out
+    assert f"reset-credentials flow: '{installer.RESET_FLOW_ALIAS}'" in out
+    assert "reset mode email+code" in out
+    assert f"event listeners: {installer.EVENT_LISTENER_ID}, jboss-logging" in out
+
+
+def test_uninstall_restores_the_reset_flow_and_the_event_listeners(keycloak: Any, fresh_realm: str) -> None:
+    admin = keycloak.admin(fresh_realm)
+    admin.update_realm(fresh_realm, {"eventsListeners": ["jboss-logging", "email"]})
+    install(keycloak, fresh_realm, "--remember-devices", "30")
+
+    assert run_cli(keycloak, "realm", "uninstall", "--realm", fresh_realm) == 0
+
+    realm = admin.get_realm(fresh_realm)
+    assert realm["resetCredentialsFlow"] == "reset credentials"
+    assert sorted(realm["eventsListeners"]) == ["email", "jboss-logging"]
+    assert installer.RESET_FLOW_ALIAS not in {f["alias"] for f in admin.get_authentication_flows()}
+    assert not any(name.startswith("backupCodes.") for name in realm.get("attributes", {}))
+    assert admin.get_required_action_by_alias(installer.DEVICES_ACTION_ID)["enabled"] is False

@@ -2,17 +2,26 @@
 installer, and Debian's Chromium driven by Playwright.
 
 One realm for the session, installed by ``bridge.realm`` exactly as an operator would; one fresh user per
-test, so tests do not depend on each other's codes or lockouts.
+test, so tests do not depend on each other's codes or lockouts. The recovery scenarios get realms of their
+own (remembered devices, brute-force detection, Keycloak's own mail) and an SMTP sink that receives both
+Keycloak's mail and the bridge's notifications (sent by a real ``backup-codes notify run`` process).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
+import re
 import secrets
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +30,7 @@ import pytest
 
 from bridge import realm as installer
 from tests.e2e import pages
+from tests.fixtures.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,6 +48,9 @@ CLIENT_ID = "e2e-app"
 # means "Keycloak redirected back to the application with an authorization code".
 REDIRECT_URI = "http://app.e2e.test/callback"
 PASSWORD = "correct horse battery staple"
+REPO = Path(__file__).resolve().parents[2]
+MAIL_FROM = "security@example.test"
+WAIT_SECONDS = 60.0  # for state that settles asynchronously (mail delivery, brute-force counters)
 
 
 @dataclass
@@ -53,7 +66,19 @@ class Stack:
     keycloak: Any
     realm: str
     bridge: Any  # a running `backup-codes serve` process (stop()/start())
+    mail: Mailbox | None = None  # the SMTP sink, for stacks whose realm sends mail
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def admin(self) -> Any:
+        return self.keycloak.admin(self.realm)
+
+    def login_url_with(self, **params: str) -> str:
+        """The login URL with extra parameters, e.g. ``kc_action`` for an application-initiated action."""
+        return f"{self.login_url}&{urlencode(params)}"
+
+    @property
+    def cookie_path(self) -> str:
+        return f"/realms/{self.realm}/"
 
     @property
     def login_url(self) -> str:
@@ -149,8 +174,8 @@ def page(chromium: Any, stack: Stack) -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
-    """A factory for further fresh browser profiles (a second login after 'logout')."""
+def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """A factory for further fresh browser profiles (a second login after 'logout', another device)."""
     contexts = []
 
     def make(viewport: dict[str, int] = pages.DESKTOP) -> Any:
@@ -166,22 +191,146 @@ def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
 
     yield make
     for context in contexts:
-        context.close()
+        with contextlib.suppress(Exception):  # a test may have closed it already
+            context.close()
+
+
+# ---------------------------------------------------------------------------------------------- mail
+
+
+class Mailbox:
+    """The SMTP sink as the tests read it: mail to one address, waited for, never assumed absent."""
+
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [
+            message
+            for message, (_, recipients) in zip(self.server.messages, self.server.envelopes, strict=False)
+            if address.lower() in (r.lower() for r in recipients)
+        ]
+
+    def wait_for(self, address: str, subject: str, timeout: float = WAIT_SECONDS) -> EmailMessage:
+        """The first mail to ``address`` whose subject contains ``subject`` (case-insensitive)."""
+        wanted = subject.lower()
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.to(address) if wanted in str(m["Subject"]).lower()]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                subjects = [str(m["Subject"]) for m in self.to(address)]
+                raise AssertionError(f"no mail to {address} with '{subject}' (got {subjects})")
+            time.sleep(0.1)
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        body = message.get_body(preferencelist=("plain", "html"))
+        assert body is not None, "mail without a text body"
+        return str(body.get_content())
+
+
+def reset_link(message: EmailMessage) -> str:
+    """The action-token link in Keycloak's "Reset password" mail."""
+    match = re.search(r"https?://\S+/login-actions/action-token\?\S+", Mailbox.text(message))
+    assert match, "no reset link in the mail"
+    return match.group(0).replace("&amp;", "&")
+
+
+@pytest.fixture(scope="session")
+def e2e_mail() -> Iterator[Mailbox]:
+    """One SMTP sink for the session: Keycloak's realms and the bridge's notifier both send here."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        _unavailable("aiosmtpd is not installed (pip install -e '.[test]')")
+    server = SmtpServer(Controller)
+    server.start()
+    try:
+        yield Mailbox(server)
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------------------------- bridge
 
 
 @pytest.fixture(scope="session")
 def e2e_bridge(
-    keycloak: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    keycloak: Any, e2e_mail: Mailbox, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Any:
-    """A real `backup-codes serve` on the port Keycloak was told about."""
+    """A real `backup-codes serve` on the port Keycloak was told about (device recognition on)."""
     start_bridge = request.getfixturevalue("bridge_server_factory")
     data_dir = tmp_path_factory.mktemp("e2e-bridge")
-    return start_bridge(port=keycloak.bridge_port, data_dir=data_dir)
+    return start_bridge(
+        port=keycloak.bridge_port,
+        data_dir=data_dir,
+        extra_env={
+            "BACKUP_CODES_SMTP_HOST": "127.0.0.1",
+            "BACKUP_CODES_SMTP_PORT": str(e2e_mail.port),
+            "BACKUP_CODES_MAIL_FROM": MAIL_FROM,
+            "BACKUP_CODES_ORGANISATION_NAME": "Example Corp",
+            "BACKUP_CODES_NOTIFY_POLL_SECONDS": "0.3",
+        },
+    )
 
 
 @pytest.fixture(scope="session")
-def stack(keycloak: Any, e2e_bridge: Any) -> Stack:
-    realm = keycloak.create_realm("e2e", displayName="Example Corp")
+def notifier(e2e_bridge: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes]]:
+    """`backup-codes notify run` on the bridge's database: queued notifications reach the SMTP sink."""
+    log_path = tmp_path_factory.mktemp("e2e-notifier") / "notify.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "notify", "run"],
+            cwd=REPO,
+            env=e2e_bridge.env_for_cli(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def backup_codes_cli(
+    bridge: Any, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The operator's `backup-codes …` command on the e2e bridge's database (``env``: extra settings)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bridge.cli", *args],
+        cwd=REPO,
+        env={**bridge.env_for_cli(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- realms
+
+
+def build_stack(
+    keycloak: Any,
+    bridge: Any,
+    prefix: str,
+    options: installer.InstallOptions | None = None,
+    mail: Mailbox | None = None,
+    **representation: Any,
+) -> Stack:
+    """A realm with the test client, installed by the realm installer, with its own bridge API key."""
+    realm = keycloak.create_realm(prefix, displayName="Example Corp", **representation)
     admin = keycloak.admin(realm)
     admin.create_client(
         {
@@ -194,16 +343,83 @@ def stack(keycloak: Any, e2e_bridge: Any) -> Stack:
     )
     realm_installer = installer.Installer(admin, realm)
     realm_installer.apply(
-        installer.plan_install(realm_installer.read_state(), installer.InstallOptions()), echo=lambda _: None
+        installer.plan_install(realm_installer.read_state(), options or installer.InstallOptions()),
+        echo=lambda _: None,
     )
-    keycloak.set_bridge_api_key(realm, e2e_bridge.create_api_key(f"keycloak-{realm}"))
-    return Stack(keycloak=keycloak, realm=realm, bridge=e2e_bridge)
+    keycloak.set_bridge_api_key(realm, bridge.create_api_key(f"keycloak-{realm}"))
+    return Stack(keycloak=keycloak, realm=realm, bridge=bridge, mail=mail)
 
 
-@pytest.fixture
-def enrolled_user(stack: Stack, new_page: Any) -> User:
-    """A user who went through the setup page once and kept the codes."""
-    user = stack.new_user("enrolled")
+@pytest.fixture(scope="session")
+def stack(keycloak: Any, e2e_bridge: Any) -> Stack:
+    return build_stack(keycloak, e2e_bridge, "e2e")
+
+
+BRUTE_FORCE = {
+    "bruteForceProtected": True,
+    "failureFactor": 3,
+    "waitIncrementSeconds": 300,
+    "maxFailureWaitSeconds": 900,
+    "maxDeltaTimeSeconds": 43200,
+    "quickLoginCheckMilliSeconds": 1,
+    "minimumQuickLoginWaitSeconds": 60,
+}
+
+
+@pytest.fixture(scope="session")
+def recovery(keycloak: Any, e2e_bridge: Any, e2e_mail: Mailbox, notifier: Any) -> Stack:
+    """The recovery realm: forgot password (email + code), remembered devices (30 days), a temporary
+    brute-force lockout after 3 failures, users may change their email (UPDATE_EMAIL is off by default),
+    and Keycloak's own mail going to the sink."""
+    stack = build_stack(
+        keycloak,
+        e2e_bridge,
+        "recovery",
+        installer.InstallOptions(remember_device_days=30, reset_mode=installer.EMAIL_AND_CODE),
+        mail=e2e_mail,
+        resetPasswordAllowed=True,
+        smtpServer={
+            "host": "127.0.0.1",
+            "port": str(e2e_mail.port),
+            "from": "keycloak@example.test",
+            "fromDisplayName": "Example Corp",
+        },
+        permanentLockout=False,
+        **BRUTE_FORCE,
+    )
+    admin = stack.admin()
+    admin.update_required_action(
+        "UPDATE_EMAIL", {**admin.get_required_action_by_alias("UPDATE_EMAIL"), "enabled": True}
+    )
+    return stack
+
+
+@pytest.fixture(scope="session")
+def code_only_reset(keycloak: Any, e2e_bridge: Any, e2e_mail: Mailbox, notifier: Any) -> Stack:
+    """A realm that lets a backup code alone reset the password (--reset-mode code-only)."""
+    return build_stack(
+        keycloak,
+        e2e_bridge,
+        "codeonly",
+        installer.InstallOptions(reset_mode=installer.CODE_ONLY),
+        mail=e2e_mail,
+        resetPasswordAllowed=True,
+        smtpServer={"host": "127.0.0.1", "port": str(e2e_mail.port), "from": "keycloak@example.test"},
+    )
+
+
+@pytest.fixture(scope="session")
+def permanent_lockout(keycloak: Any, e2e_bridge: Any) -> Stack:
+    """A realm whose brute-force detection locks for good after 3 failures."""
+    return build_stack(keycloak, e2e_bridge, "permanent", permanentLockout=True, **BRUTE_FORCE)
+
+
+# ---------------------------------------------------------------------------------------------- users
+
+
+def enrol(stack: Stack, new_page: Callable[..., Any], prefix: str = "enrolled") -> User:
+    """A fresh user who set up codes once (in a browser closed afterwards) and kept them."""
+    user = stack.new_user(prefix)
     page = new_page()
     pages.sign_in_with_password(page, stack.login_url, user.username, user.password)
     user.codes = pages.codes_on_setup_page(page)
@@ -211,6 +427,24 @@ def enrolled_user(stack: Stack, new_page: Any) -> User:
     pages.expect_signed_in(page, REDIRECT_URI)
     page.context.close()
     return user
+
+
+@pytest.fixture
+def enrolled_user(stack: Stack, new_page: Any) -> User:
+    """A user who went through the setup page once and kept the codes."""
+    return enrol(stack, new_page)
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+    """Poll ``condition`` until it returns something truthy (state that settles asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 def random_wrong_code() -> str:

@@ -120,3 +120,75 @@ def choose_backup_code(page: Page) -> None:
 def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the screen (a phone user would have to scroll sideways)."""
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+# ------------------------------------------------------------------------------------------- recovery
+
+DEVICE_COOKIE = "KC_BACKUP_CODES_DEVICE"
+
+
+def on_login_form(page: Page) -> bool:
+    return page.locator("#kc-form-login").count() == 1
+
+
+def login_message(page: Page) -> str:
+    """Keycloak's message on the login form: a field error under the username, or the page's alert."""
+    for selector in ("#input-error-username", "#input-error-password", ".kc-feedback-text"):
+        locator = page.locator(selector)
+        if locator.count():
+            return locator.first.inner_text().strip()
+    return ""
+
+
+def on_locked_recovery_page(page: Page) -> bool:
+    """The backup-code page shown to lift a temporary lock (it explains why a code is asked)."""
+    return on_code_page(page) and page.locator("#backup-code-locked-recovery").count() == 1
+
+
+def ask_for_password_reset(page: Page, login_url: str, username: str) -> None:
+    """'Forgot password?' on the login form, then the username: Keycloak mails a link."""
+    page.goto(login_url)
+    page.click("a[href*='login-actions/reset-credentials']")
+    page.wait_for_load_state()
+    page.fill("#username", username)
+    page.click("#kc-form-buttons")
+    page.wait_for_load_state()
+
+
+def on_update_password_page(page: Page) -> bool:
+    return page.locator("#kc-passwd-update-form").count() == 1
+
+
+def set_new_password(page: Page, password: str) -> None:
+    page.fill("#password-new", password)
+    page.fill("#password-confirm", password)
+    page.click("#kc-submit")
+    page.wait_for_load_state()
+
+
+def on_update_email_page(page: Page) -> bool:
+    return page.locator("#kc-update-email-form").count() == 1
+
+
+def set_new_email(page: Page, email: str) -> None:
+    page.fill("#email", email)
+    page.click("#kc-submit")
+    page.wait_for_load_state()
+
+
+def device_cookie(page: Page) -> dict | None:
+    """The remembered-device cookie in this browser profile, as Playwright reports it."""
+    return next((c for c in page.context.cookies() if c["name"] == DEVICE_COOKIE), None)
+
+
+def on_devices_page(page: Page) -> bool:
+    return page.locator("#kc-backup-code-devices-form").count() == 1
+
+
+def remembered_devices(page: Page) -> list[str]:
+    return [text.strip() for text in page.locator("#backup-code-devices .bc-device-name").all_inner_texts()]
+
+
+def forget_all_devices(page: Page) -> None:
+    page.click("#backup-code-forget-all")
+    page.wait_for_load_state()
