@@ -108,7 +108,7 @@ require_java_tools() {
 
 plugin_jar_stale() {
     [ ! -f "$PLUGIN_JAR" ] && return 0
-    [ -n "$(find "$PLUGIN_POM" "$REPO_ROOT/plugin/src" -newer "$PLUGIN_JAR" -print -quit 2>/dev/null)" ]
+    [ -n "$(find "$PLUGIN_POM" "$REPO_ROOT/plugin/src" "$REPO_ROOT/keycloak-theme" -newer "$PLUGIN_JAR" -print -quit 2>/dev/null)" ]
 }
 
 build_plugin() {
@@ -121,7 +121,7 @@ build_plugin() {
         return
     fi
     step "plugin: mvn package (first run downloads dependencies, a few minutes)"
-    mvn -B -q -Dstyle.color=never -f "$PLUGIN_POM" package || fail "plugin build failed: mvn -q -f plugin/pom.xml package"
+    mvn -B -q -Dstyle.color=never -f "$PLUGIN_POM" clean package || fail "plugin build failed: mvn -q -f plugin/pom.xml package"
     [ -f "$PLUGIN_JAR" ] || fail "plugin build produced no $PLUGIN_JAR"
 }
 

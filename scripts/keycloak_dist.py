@@ -13,6 +13,7 @@ on the management port's ``/health/ready`` rather than sleeping.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import secrets
@@ -123,22 +124,44 @@ def unpack(dest_parent: Path, version: str | None = None) -> Path:
     return home
 
 
+PLUGIN_STAMP = PLUGIN_JAR.parent / ".sources.sha256"
+
+
+def _plugin_sources() -> list[Path]:
+    # The JAR also packs the login theme (plugin/pom.xml copies keycloak-theme/ in).
+    trees = (REPO_ROOT / "plugin" / "src", REPO_ROOT / "keycloak-theme")
+    return sorted([PLUGIN_POM, *(p for tree in trees for p in tree.rglob("*") if p.is_file())])
+
+
+def _sources_digest() -> str:
+    """Content, not dates: a deleted or renamed source must trigger a rebuild too."""
+    digest = hashlib.sha256()
+    for path in _plugin_sources():
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def plugin_jar_stale() -> bool:
     if not PLUGIN_JAR.is_file():
         return True
+    if PLUGIN_STAMP.is_file():
+        return PLUGIN_STAMP.read_text(encoding="utf-8").strip() != _sources_digest()
+    # Built by scripts/bootstrap.sh (no stamp): trust dates once, then stamp what it was built from.
     built = PLUGIN_JAR.stat().st_mtime
-    # The JAR also packs the login theme (plugin/pom.xml copies keycloak-theme/ in).
-    trees = (REPO_ROOT / "plugin" / "src", REPO_ROOT / "keycloak-theme")
-    sources = [PLUGIN_POM, *(p for tree in trees for p in tree.rglob("*") if p.is_file())]
-    return any(p.stat().st_mtime > built for p in sources if p.exists())
+    if any(p.stat().st_mtime > built for p in _plugin_sources()):
+        return True
+    PLUGIN_STAMP.write_text(_sources_digest() + "\n", encoding="utf-8")
+    return False
 
 
 def build_plugin() -> Path:
-    """Build the provider JAR when it is missing or older than its sources."""
+    """Build the provider JAR when missing or built from other sources (``clean``: no stale classes)."""
     if not PLUGIN_POM.is_file():
         raise KeycloakError("plugin/pom.xml not found")
     if plugin_jar_stale():
-        cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(PLUGIN_POM), "package", "-DskipTests"]
+        digest = _sources_digest()
+        cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(PLUGIN_POM)]
+        cmd += ["clean", "package", "-DskipTests"]
         env = dict(os.environ)
         if home := java_home():
             env["JAVA_HOME"] = home
@@ -147,6 +170,7 @@ def build_plugin() -> Path:
             raise KeycloakError(
                 f"plugin build failed ({' '.join(cmd)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
             )
+        PLUGIN_STAMP.write_text(digest + "\n", encoding="utf-8")
     return PLUGIN_JAR
 
 

@@ -56,7 +56,7 @@
             <div class="${properties.kcFormGroupClass!}">
                 <div class="${properties.kcFormActionGroupClass!}">
                     <button id="kc-login" name="login" type="submit"
-                            class="${properties.kcButtonPrimaryClass!} ${properties.kcButtonBlockClass!}">${msg("backupCodeSubmit")}</button>
+                            class="${properties.kcButtonPrimaryClass!} ${properties.kcButtonBlockClass!}"><#if backupCodeResetFlow??>${msg("backupCodeContinue")}<#else>${msg("backupCodeSubmit")}</#if></button>
                 </div>
             </div>
         </form>

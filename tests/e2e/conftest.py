@@ -50,6 +50,7 @@ REDIRECT_URI = "http://app.e2e.test/callback"
 PASSWORD = "correct horse battery staple"
 REPO = Path(__file__).resolve().parents[2]
 MAIL_FROM = "security@example.test"
+USER_NUMBERS = itertools.count(1)
 WAIT_SECONDS = 60.0  # for state that settles asynchronously (mail delivery, brute-force counters)
 
 
@@ -67,7 +68,9 @@ class Stack:
     realm: str
     bridge: Any  # a running `backup-codes serve` process (stop()/start())
     mail: Mailbox | None = None  # the SMTP sink, for stacks whose realm sends mail
-    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # One counter for every realm: usernames, hence mail addresses, never repeat within a session, so a
+    # mail read from the shared sink is always the one this test caused.
+    _numbers: Iterator[int] = field(default_factory=lambda: USER_NUMBERS)
 
     def admin(self) -> Any:
         return self.keycloak.admin(self.realm)

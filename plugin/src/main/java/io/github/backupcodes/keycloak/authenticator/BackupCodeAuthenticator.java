@@ -26,6 +26,7 @@ import org.keycloak.events.Details;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.AuthenticatorConfigModel;
+import org.keycloak.models.DefaultActionTokenKey;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
@@ -74,6 +75,12 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         if (acceptedRemaining != null) {
             // A refresh after the code was already spent: show the notice again, never ask for another code.
             context.challenge(lowPage(context, acceptedRemaining));
+            return;
+        }
+        if (emailLinkAlreadyFollowed(context)) {
+            // Code-only reset: the code and the email link are alternatives. Keycloak restarts the flow after the
+            // link, and the first alternative (this one) would ask for a code again; step aside for the email step.
+            context.attempted();
             return;
         }
         if (lockedByBruteForce(context)) {
@@ -170,6 +177,18 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         return reset != null && top != null && reset.getId().equals(top.getId());
     }
 
+    /**
+     * True when this step is an alternative to the email step of the reset-credentials flow and the user already
+     * came back through the emailed link (Keycloak's own ResetCredentialEmail then passes without a screen).
+     */
+    static boolean emailLinkAlreadyFollowed(AuthenticationFlowContext context) {
+        if (context.getExecution() == null || !context.getExecution().isAlternative() || context.getUser() == null) {
+            return false;
+        }
+        String linkUser = context.getAuthenticationSession().getAuthNote(DefaultActionTokenKey.ACTION_TOKEN_USER_ID);
+        return linkUser != null && linkUser.equals(context.getUser().getId()) && inResetCredentialsFlow(context);
+    }
+
     private void finishAfterLowNotice(AuthenticationFlowContext context, String choice) {
         context.getAuthenticationSession().removeAuthNote(NOTE_ACCEPTED_REMAINING);
         if (LOW_CHOICE_REGENERATE.equals(choice)) {
@@ -202,6 +221,9 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         LoginFormsProvider form = context.form().setExecution(context.getExecution().getId());
         if (error != null) {
             form.addError(new FormMessage(FIELD_CODE, error));
+        }
+        if (inResetCredentialsFlow(context)) {
+            form.setAttribute("backupCodeResetFlow", true);  // "Continue": the reset goes on to the new password
         }
         return form.createForm(TEMPLATE_LOGIN);
     }
