@@ -10,6 +10,8 @@ The API, the CLI and the LDAP sync all go through this facade, so the security r
 * Single use is one conditional ``UPDATE … WHERE id = ? AND used_at IS NULL``: of any number of
   racing requests with one code exactly one sees rowcount 1.
 * No write transaction is open while hashing, so the SQLite writer lock is held for milliseconds.
+  An attempt is two short transactions, one before the hash (every check and refusal) and one after
+  (consume, audit, mail), so the bridge adds little to the Argon2 cost it is sized by.
 * Every change writes its audit event and its notification (outbox) in the same transaction.
 
 Unknown users: the bridge keeps no row for a user it has never seen, and a verification does not
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from bridge import audit, codes, devices, lockout, ratelimit
@@ -198,6 +200,7 @@ class _Candidate:
     """What the admission transaction learned, carried over the hashing step."""
 
     outcome: str
+    policy: Policy  # read in the admission transaction; the result transaction uses the same one
     code_id: int | None = None
     code_hash: str | None = None
     code_used: bool = False
@@ -378,49 +381,46 @@ class BackupCodes:
             "keycloak_locked": bool(keycloak_locked) and purpose == "recovery",
         }
 
-        if not self._within_rate_limit(client_ip, now):
-            return VerifyResult(valid=False, reason="rate_limited")
         try:
-            canonical = codes.parse(code) if isinstance(code, str) else codes.parse("")
+            canonical: str | None = codes.parse(code) if isinstance(code, str) else codes.parse("")
         except codes.MalformedCode:
-            self._record_refusal(realm, user_id, "malformed", context, now)
-            return VerifyResult(valid=False, reason="malformed")
-        pol = self.get_policy(realm)
-        with self.engine.connect() as conn:
-            lock = _blocking_lock(conn, realm, user_id, now, purpose)
-        if lock.locked:
-            self._record_refusal(realm, user_id, "locked", context, now)
-            return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
-
-        candidate = self._admit(realm, user_id, codes.selector_of(canonical), pol, now)
-        if candidate.outcome == "locked":
-            self._record_refusal(realm, user_id, "locked", context, now)
-            with self.engine.connect() as conn:
-                lock = _blocking_lock(conn, realm, user_id, now, purpose)
-            return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
+            canonical = None  # refused inside the admission, after the rate limit has counted it
+        admitted = self._admit(realm, user_id, canonical, context, now)
+        if isinstance(admitted, VerifyResult):
+            return admitted
+        candidate = admitted
+        assert canonical is not None  # a malformed code never gets past the admission
 
         # The one Argon2 evaluation of this attempt (dummy hash when there is no candidate row).
         matched = self.hasher.verify(candidate.code_hash, realm, user_id, canonical)
         with self.engine.begin() as conn:
             if matched and not candidate.code_used and _consume(conn, candidate.code_id, client_ip, now):
-                return self._succeed(conn, realm, user_id, candidate, pol, context, now)
+                return self._succeed(conn, realm, user_id, candidate, candidate.policy, context, now)
             reason = _failure_reason(candidate, matched)
             return self._fail(conn, realm, user_id, candidate, reason, context, now)
 
-    def _within_rate_limit(self, client_ip: str | None, now: datetime) -> bool:
-        with self.engine.begin() as conn:
-            decision = ratelimit.hit(
-                conn,
-                f"verify:{client_ip or '-'}",
-                limit=self.settings.ip_rate_limit,
-                window=self.settings.ip_rate_window_seconds,
-                epoch_seconds=int(now.timestamp()),
-            )
-        return decision.allowed
+    def _admit(
+        self, realm: str, user_id: str, canonical: str | None, context: dict[str, Any], now: datetime
+    ) -> _Candidate | VerifyResult:
+        """Everything before the hash in one short write transaction: a refusal, or the candidate.
 
-    def _admit(self, realm: str, user_id: str, selector: str, pol: Policy, now: datetime) -> _Candidate:
-        """Count the attempt, then read the one candidate row; a short write transaction, no hashing."""
+        The checks keep the documented order (rate limit, malformed input, lock, failure counter), and
+        every refusal is decided here, before any hashing. One transaction instead of four is what keeps
+        the per-attempt overhead small next to Argon2; it commits before the hash is checked, so no
+        write transaction (and no SQLite writer lock) is ever held across Argon2. A refusal commits its
+        rate-limit count and its audit event together.
+        """
         with self.engine.begin() as conn:
+            if not self._within_rate_limit(conn, context["client_ip"], now):
+                return VerifyResult(valid=False, reason="rate_limited")
+            if canonical is None:
+                _record_refusal(conn, realm, user_id, "malformed", context, now)
+                return VerifyResult(valid=False, reason="malformed")
+            pol = policies.load(conn, realm, self.settings)
+            lock = _blocking_lock(conn, realm, user_id, now, context["purpose"])
+            if lock.locked:
+                _record_refusal(conn, realm, user_id, "locked", context, now)
+                return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
             admission = lockout.admit(
                 conn,
                 realm,
@@ -431,31 +431,21 @@ class BackupCodes:
                 now=now,
             )
             if admission.outcome == "locked":
-                return _Candidate(outcome="locked")
-            row = conn.execute(
-                select(
-                    codes_table.c.id, codes_table.c.hash, codes_table.c.used_at, codes_table.c.set_id
-                ).where(
-                    codes_table.c.realm == realm,
-                    codes_table.c.user_id == user_id,
-                    codes_table.c.selector == selector,
-                )
-            ).first()
-            unused = _count_unused(conn, realm, user_id)
-            enroll_required = conn.execute(
-                select(users.c.enroll_required).where(users.c.realm == realm, users.c.user_id == user_id)
-            ).scalar()
-        return _Candidate(
-            outcome=admission.outcome,
-            code_id=row.id if row else None,
-            code_hash=row.hash if row else None,
-            code_used=bool(row and row.used_at is not None),
-            set_id=row.set_id if row else None,
-            unused=unused,
-            enroll_required=bool(enroll_required),
-            failed_attempts=admission.failed_attempts,
-            placed_lock_until=admission.placed_lock_until,
+                # Only under a race: a concurrent attempt placed the lock after the lock read above.
+                _record_refusal(conn, realm, user_id, "locked", context, now)
+                lock = _blocking_lock(conn, realm, user_id, now, context["purpose"])
+                return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
+            return _read_candidate(conn, realm, user_id, codes.selector_of(canonical), admission, pol)
+
+    def _within_rate_limit(self, conn: Connection, client_ip: str | None, now: datetime) -> bool:
+        decision = ratelimit.hit(
+            conn,
+            f"verify:{client_ip or '-'}",
+            limit=self.settings.ip_rate_limit,
+            window=self.settings.ip_rate_window_seconds,
+            epoch_seconds=int(now.timestamp()),
         )
+        return decision.allowed
 
     def _succeed(
         self,
@@ -618,22 +608,6 @@ class BackupCodes:
         return VerifyResult(
             valid=False, reason=reason, enroll_required=candidate.enroll_required, locked_until=locked_until
         )
-
-    def _record_refusal(
-        self, realm: str, user_id: str, reason: str, context: dict[str, Any], now: datetime
-    ) -> None:
-        with self.engine.begin() as conn:
-            audit.record(
-                conn,
-                event="failed",
-                realm=realm,
-                user_id=user_id,
-                actor=user_id,
-                client_ip=context["client_ip"],
-                user_agent=context["user_agent"],
-                details={"reason": reason, "purpose": context["purpose"]},
-                at=now,
-            )
 
     # ------------------------------------------------------------------ devices
 
@@ -1136,6 +1110,69 @@ def _blocking_lock(conn: Connection, realm: str, user_id: str, now: datetime, pu
             row for row in rows if not (row.source in RECOVERABLE_SOURCES and row.kind == lockout.TEMPORARY)
         ]
     return lockout.effective(rows)
+
+
+def _record_refusal(
+    conn: Connection, realm: str, user_id: str, reason: str, context: dict[str, Any], now: datetime
+) -> None:
+    audit.record(
+        conn,
+        event="failed",
+        realm=realm,
+        user_id=user_id,
+        actor=user_id,
+        client_ip=context["client_ip"],
+        user_agent=context["user_agent"],
+        details={"reason": reason, "purpose": context["purpose"]},
+        at=now,
+    )
+
+
+def _read_candidate(
+    conn: Connection, realm: str, user_id: str, selector: str, admission: lockout.Admission, pol: Policy
+) -> _Candidate:
+    """The row with this selector, the user's unused count and ``enroll_required``, in one statement.
+
+    The codes are left-joined to a one-row source, so the counts come back even when no row has the
+    selector (then the dummy hash is checked). Both subqueries opt out of correlation: they must read
+    the user's whole set and the users table, not the joined candidate row.
+    """
+    of_user = and_(codes_table.c.realm == realm, codes_table.c.user_id == user_id)
+    unused = (
+        select(func.count(codes_table.c.id))
+        .where(of_user, codes_table.c.used_at.is_(None))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    enroll_required = (
+        select(users.c.enroll_required)
+        .where(users.c.realm == realm, users.c.user_id == user_id)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    one_row = select(literal(1).label("one")).subquery()
+    row = conn.execute(
+        select(
+            codes_table.c.id,
+            codes_table.c.hash,
+            codes_table.c.used_at,
+            codes_table.c.set_id,
+            unused.label("unused"),
+            enroll_required.label("enroll_required"),
+        ).select_from(one_row.outerjoin(codes_table, and_(of_user, codes_table.c.selector == selector)))
+    ).one()
+    return _Candidate(
+        outcome=admission.outcome,
+        policy=pol,
+        code_id=row.id,
+        code_hash=row.hash,
+        code_used=row.used_at is not None,
+        set_id=row.set_id,
+        unused=int(row.unused),
+        enroll_required=bool(row.enroll_required),
+        failed_attempts=admission.failed_attempts,
+        placed_lock_until=admission.placed_lock_until,
+    )
 
 
 def _delete_recoverable_locks(conn: Connection, realm: str, user_id: str, now: datetime) -> list[str]:
