@@ -6,8 +6,6 @@ The same guarantee on SQLite (one file shared by the workers) and on a real Post
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -64,25 +62,9 @@ def test_two_workers_on_sqlite_let_exactly_one_request_use_a_code(start_bridge: 
     assert_exactly_one_success(bridge)
 
 
-@pytest.fixture
-def postgres_database_url(postgres_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"race_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 def test_two_workers_on_postgresql_let_exactly_one_request_use_a_code(
-    start_bridge: Any, postgres_database_url: str
+    start_bridge: Any, pg_empty_url: str
 ) -> None:
-    bridge = start_bridge(database_url=postgres_database_url, workers=2, env=RACE_ENV)
+    bridge = start_bridge(database_url=pg_empty_url, workers=2, env=RACE_ENV)
     assert_exactly_one_success(bridge)

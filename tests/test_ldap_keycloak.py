@@ -17,34 +17,9 @@ pytestmark = [pytest.mark.keycloak, pytest.mark.ldap]
 
 
 def _federate(keycloak, slapd, realm: str) -> str:
-    """Add slapd as a READ_ONLY, importing LDAP provider (as an admin would) and import its users."""
+    """Add slapd as an LDAP provider and import its users."""
+    component_id = keycloak.federate_ldap(realm, slapd, name="test-ldap")
     admin = keycloak.admin(realm)
-    component_id = admin.create_component(
-        {
-            "name": "test-ldap",
-            "providerId": "ldap",
-            "providerType": "org.keycloak.storage.UserStorageProvider",
-            "parentId": admin.get_realm(realm)["id"],
-            "config": {
-                "enabled": ["true"],
-                "vendor": ["other"],
-                "connectionUrl": [slapd.url],
-                "bindDn": [slapd.root_dn],
-                "bindCredential": [slapd.root_pw],
-                "authType": ["simple"],
-                "usersDn": [slapd.base_dn],
-                "searchScope": ["1"],
-                "usernameLDAPAttribute": ["uid"],
-                "rdnLDAPAttribute": ["uid"],
-                "uuidLDAPAttribute": ["entryUUID"],
-                "userObjectClasses": ["inetOrgPerson"],
-                "editMode": ["READ_ONLY"],
-                "importEnabled": ["true"],
-                "syncRegistrations": ["false"],
-                "pagination": ["true"],
-            },
-        }
-    )
     admin.sync_users(component_id, "triggerFullSync")
     return component_id
 

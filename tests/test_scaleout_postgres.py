@@ -8,8 +8,6 @@ test_ldap_sync.py; the same-code race across worker processes in test_api_race.p
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,26 +20,10 @@ WRONG = "0000-0000-0000-0000"
 
 
 @pytest.fixture
-def shared_database(postgres_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"scaleout_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture
-def nodes(start_bridge: Any, shared_database: str) -> tuple[Any, Any]:
+def nodes(start_bridge: Any, pg_empty_url: str) -> tuple[Any, Any]:
     return (
-        start_bridge(database_url=shared_database, env=ENV),
-        start_bridge(database_url=shared_database, env=ENV),
+        start_bridge(database_url=pg_empty_url, env=ENV),
+        start_bridge(database_url=pg_empty_url, env=ENV),
     )
 
 

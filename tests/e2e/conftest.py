@@ -30,6 +30,7 @@ import pytest
 
 from bridge import realm as installer
 from tests.e2e import pages
+from tests.fixtures.keycloak import user_representation
 from tests.fixtures.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -118,16 +119,8 @@ class Stack:
                 {"subType": "totp", "digits": 6, "period": 30, "algorithm": "HmacSHA1", "counter": 0}
             ),
         }
-        user = {
-            "username": username,
-            "enabled": True,
-            "email": f"{username}@example.test",
-            "emailVerified": True,
-            "firstName": username.capitalize(),
-            "lastName": "Tester",
-            "requiredActions": [installer.REQUIRED_ACTION_ID],
-            "credentials": [{"type": "password", "value": PASSWORD}, otp],
-        }
+        user = user_representation(username, PASSWORD, requiredActions=[installer.REQUIRED_ACTION_ID])
+        user["credentials"].append(otp)
         admin = self.keycloak.admin(self.realm)
         response = admin.connection.raw_post(
             f"admin/realms/{self.realm}/partialImport",

@@ -43,41 +43,10 @@ class DirectoryUser:
     codes: list[str]
 
 
-def federate(keycloak: Any, slapd: Any, realm: str) -> None:
-    """slapd as a READ_ONLY, importing LDAP provider: Keycloak checks passwords with a bind as the user."""
-    admin = keycloak.admin(realm)
-    admin.create_component(
-        {
-            "name": "directory",
-            "providerId": "ldap",
-            "providerType": "org.keycloak.storage.UserStorageProvider",
-            "parentId": admin.get_realm(realm)["id"],
-            "config": {
-                "enabled": ["true"],
-                "vendor": ["other"],
-                "connectionUrl": [slapd.url],
-                "bindDn": [slapd.root_dn],
-                "bindCredential": [slapd.root_pw],
-                "authType": ["simple"],
-                "usersDn": [slapd.base_dn],
-                "searchScope": ["1"],
-                "usernameLDAPAttribute": ["uid"],
-                "rdnLDAPAttribute": ["uid"],
-                "uuidLDAPAttribute": ["entryUUID"],
-                "userObjectClasses": ["inetOrgPerson"],
-                "editMode": ["READ_ONLY"],
-                "importEnabled": ["true"],
-                "syncRegistrations": ["false"],
-                "pagination": ["true"],
-            },
-        }
-    )
-
-
 @pytest.fixture(scope="module")
 def directory(keycloak: Any, e2e_bridge: Any, e2e_mail: Mailbox, notifier: Any, slapd: Any) -> Directory:
     stack = build_stack(keycloak, e2e_bridge, "directory", mail=e2e_mail)
-    federate(keycloak, slapd, stack.realm)
+    keycloak.federate_ldap(stack.realm, slapd)
     env = {
         "BACKUP_CODES_LDAP_URL": slapd.url,
         "BACKUP_CODES_LDAP_BIND_DN": slapd.sync_dn,
