@@ -106,6 +106,16 @@ _SYSTEMS = (
 )
 
 
+def browser_and_system(user_agent: str) -> tuple[str | None, str | None]:
+    """The browser and operating system a User-Agent names, each None when not recognised.
+
+    One table for device names and for the "from where" line of mails, so both say the same.
+    """
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    return browser, system
+
+
 def device_name(user_agent: str | None) -> str:
     """A short human name ("Chrome on Windows", "Safari on iPhone") for lists and mails.
 
@@ -113,8 +123,7 @@ def device_name(user_agent: str | None) -> str:
     """
     if not user_agent:
         return UNKNOWN_DEVICE
-    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
-    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    browser, system = browser_and_system(user_agent)
     if browser and system:
         return f"{browser} on {system}"
     if browser:

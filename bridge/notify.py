@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from bridge.db import as_utc, utcnow
+from bridge.devices import browser_and_system
 from bridge.schema import contacts, notifications
 from bridge.settings import Settings
 
@@ -258,30 +259,11 @@ def format_when(value: str | datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-_BROWSERS = (
-    ("Edg/", "Edge"),
-    ("OPR/", "Opera"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("Windows", "Windows"),
-    ("Android", "Android"),
-    ("iPhone", "iPhone"),
-    ("iPad", "iPad"),
-    ("Mac OS X", "macOS"),
-    ("CrOS", "ChromeOS"),
-    ("Linux", "Linux"),
-)
-
-
 def describe_user_agent(value: str | None) -> str | None:
     """``Firefox (Linux)`` from a User-Agent header; the raw header (shortened) when unrecognised."""
     if not value:
         return None
-    browser = next((name for marker, name in _BROWSERS if marker in value), None)
-    system = next((name for marker, name in _SYSTEMS if marker in value), None)
+    browser, system = browser_and_system(value)
     if browser and system:
         return f"{browser} ({system})"
     return value if len(value) <= 100 else value[:99] + "…"
