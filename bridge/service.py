@@ -395,7 +395,7 @@ class BackupCodes:
         matched = self.hasher.verify(candidate.code_hash, realm, user_id, canonical)
         with self.engine.begin() as conn:
             if matched and not candidate.code_used and _consume(conn, candidate.code_id, client_ip, now):
-                return self._succeed(conn, realm, user_id, candidate, candidate.policy, context, now)
+                return self._succeed(conn, realm, user_id, candidate, context, now)
             reason = _failure_reason(candidate, matched)
             return self._fail(conn, realm, user_id, candidate, reason, context, now)
 
@@ -453,10 +453,10 @@ class BackupCodes:
         realm: str,
         user_id: str,
         candidate: _Candidate,
-        pol: Policy,
         context: dict[str, Any],
         now: datetime,
     ) -> VerifyResult:
+        pol = candidate.policy
         lockout.reset_after_success(conn, realm, user_id, now)
         remaining = _count_unused(conn, realm, user_id)
         low = remaining <= pol.low_threshold
