@@ -6,7 +6,10 @@ import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeStatus;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
 import io.github.backupcodes.keycloak.bridge.Timeouts;
+import io.github.backupcodes.keycloak.bridge.VerifyPurpose;
+import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import org.keycloak.connections.httpclient.HttpClientProvider;
+import org.keycloak.common.ClientConnection;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
@@ -51,6 +54,28 @@ public final class BridgeAccess {
         } catch (BridgeUnavailableException e) {
             session.setAttribute(key, UNAVAILABLE);
             throw e;
+        }
+    }
+
+    /**
+     * Check a typed code with the bridge for this request's client. Input over the length cap is refused here,
+     * without a call; the cached status is dropped either way, since a verify may change it.
+     */
+    public static VerifyResult verify(KeycloakSession session, BridgeSettings settings, Timeouts timeouts,
+                                      RealmModel realm, UserModel user, CodeInput.Checked input,
+                                      VerifyPurpose purpose, boolean keycloakLocked)
+            throws BridgeUnavailableException {
+        if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
+            return VerifyResult.rejectedLocally("malformed");
+        }
+        try {
+            ClientConnection connection = session.getContext().getConnection();
+            return client(session, settings, timeouts).verify(
+                    realm.getName(), user.getId(), input.value(), connection.getRemoteAddr(),
+                    session.getContext().getRequestHeaders().getHeaderString("User-Agent"),
+                    purpose, keycloakLocked);
+        } finally {
+            forget(session, realm, user);
         }
     }
 

@@ -122,22 +122,13 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         RealmOptions options = options(context);
         boolean recovery = inResetCredentialsFlow(context);
         VerifyResult result;
-        if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
-            result = VerifyResult.rejectedLocally("malformed");
-        } else {
-            try {
-                result = BridgeAccess.client(context.getSession(), settings, options.timeouts()).verify(
-                        context.getRealm().getName(), context.getUser().getId(), input.value(),
-                        context.getConnection().getRemoteAddr(),
-                        context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"),
-                        recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, false);
-            } catch (BridgeUnavailableException e) {
-                context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
-                context.challenge(unavailablePage(context));
-                return;
-            } finally {
-                BridgeAccess.forget(context.getSession(), context.getRealm(), context.getUser());
-            }
+        try {
+            result = BridgeAccess.verify(context.getSession(), settings, options.timeouts(), context.getRealm(),
+                    context.getUser(), input, recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, false);
+        } catch (BridgeUnavailableException e) {
+            context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
+            context.challenge(unavailablePage(context));
+            return;
         }
 
         VerifyOutcome outcome = VerifyOutcome.of(result, options);

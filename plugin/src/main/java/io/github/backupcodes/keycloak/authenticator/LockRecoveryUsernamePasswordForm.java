@@ -158,22 +158,14 @@ public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
         }
 
         VerifyResult result;
-        if (input.verdict() == CodeInput.Verdict.TOO_LONG) {
-            result = VerifyResult.rejectedLocally("malformed");
-        } else {
-            try {
-                result = BridgeAccess.client(context.getSession(), settings, RealmOptions.DEFAULT.timeouts()).verify(
-                        context.getRealm().getName(), user.getId(), input.value(),
-                        context.getConnection().getRemoteAddr(),
-                        context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"),
-                        VerifyPurpose.RECOVERY, kind == LockRecovery.Kind.KEYCLOAK_TEMPORARY && state.temporarilyLocked());
-            } catch (BridgeUnavailableException e) {
-                context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
-                context.challenge(loginPage(context, MSG_UNAVAILABLE, null));
-                return;
-            } finally {
-                BridgeAccess.forget(context.getSession(), context.getRealm(), user);
-            }
+        try {
+            result = BridgeAccess.verify(context.getSession(), settings, RealmOptions.DEFAULT.timeouts(),
+                    context.getRealm(), user, input, VerifyPurpose.RECOVERY,
+                    kind == LockRecovery.Kind.KEYCLOAK_TEMPORARY && state.temporarilyLocked());
+        } catch (BridgeUnavailableException e) {
+            context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
+            context.challenge(loginPage(context, MSG_UNAVAILABLE, null));
+            return;
         }
         if (!result.valid()) {
             fail(context, result.reason(), VerifyOutcome.eventError(result.reason()));
