@@ -141,36 +141,37 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
-def plugin_jar_stale() -> bool:
+def _jar_built_from(digest: str) -> bool:
     if not PLUGIN_JAR.is_file():
-        return True
+        return False
     if PLUGIN_STAMP.is_file():
-        return PLUGIN_STAMP.read_text(encoding="utf-8").strip() != _sources_digest()
+        return PLUGIN_STAMP.read_text(encoding="utf-8").strip() == digest
     # Built by scripts/bootstrap.sh (no stamp): trust dates once, then stamp what it was built from.
     built = PLUGIN_JAR.stat().st_mtime
     if any(p.stat().st_mtime > built for p in _plugin_sources()):
-        return True
-    PLUGIN_STAMP.write_text(_sources_digest() + "\n", encoding="utf-8")
-    return False
+        return False
+    PLUGIN_STAMP.write_text(digest + "\n", encoding="utf-8")
+    return True
 
 
 def build_plugin() -> Path:
     """Build the provider JAR when missing or built from other sources (``clean``: no stale classes)."""
     if not PLUGIN_POM.is_file():
         raise KeycloakError("plugin/pom.xml not found")
-    if plugin_jar_stale():
-        digest = _sources_digest()
-        cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(PLUGIN_POM)]
-        cmd += ["clean", "package", "-DskipTests"]
-        env = dict(os.environ)
-        if home := java_home():
-            env["JAVA_HOME"] = home
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-        if result.returncode != 0 or not PLUGIN_JAR.is_file():
-            raise KeycloakError(
-                f"plugin build failed ({' '.join(cmd)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-            )
-        PLUGIN_STAMP.write_text(digest + "\n", encoding="utf-8")
+    digest = _sources_digest()
+    if _jar_built_from(digest):
+        return PLUGIN_JAR
+    cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(PLUGIN_POM), "clean", "package"]
+    cmd.append("-DskipTests")
+    env = dict(os.environ)
+    if home := java_home():
+        env["JAVA_HOME"] = home
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    if result.returncode != 0 or not PLUGIN_JAR.is_file():
+        raise KeycloakError(
+            f"plugin build failed ({' '.join(cmd)}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    PLUGIN_STAMP.write_text(digest + "\n", encoding="utf-8")
     return PLUGIN_JAR
 
 
