@@ -6,7 +6,9 @@ i.e. the production defaults unless BACKUP_CODES_ARGON2_* are set).
 
 Prints:
 * raw Argon2 verifications per second with 2 processes (the ceiling);
-* bridge verifications per second over HTTP (valid codes, 4 client threads);
+* bridge verifications per second over HTTP (valid codes, 4 client threads on keep-alive connections,
+  with ``http.client``: the load generator shares the cores, and ``requests`` would spend about 1.5 ms
+  of them per call, a tenth of the budget of a verification);
 * their ratio (target >= 0.9);
 * the cost of a wrong code: median latency of a wrong-code request minus that of a request refused
   before any hashing (malformed code), divided by one Argon2 verification (target <= 1.1);
@@ -15,6 +17,8 @@ Prints:
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import statistics
@@ -159,15 +163,19 @@ def issue_users(bridge: Bridge, count: int, prefix: str) -> dict[str, list[str]]
     return users
 
 
-def verify(session: requests.Session, bridge: Bridge, user: str, code: str) -> dict:
-    response = session.post(
-        f"{bridge.url}/v1/realms/bench/users/{user}/codes/verify",
-        headers=bridge.headers,
-        json={"code": code, "client_ip": next_ip()},
-        timeout=60,
-    )
-    response.raise_for_status()
-    return response.json()
+def verify(conn: http.client.HTTPConnection, bridge: Bridge, user: str, code: str) -> dict:
+    body = json.dumps({"code": code, "client_ip": next_ip()})
+    headers = {**bridge.headers, "Content-Type": "application/json"}
+    conn.request("POST", f"/v1/realms/bench/users/{user}/codes/verify", body, headers)
+    response = conn.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"verify answered {response.status}: {payload[:200]!r}")
+    return json.loads(payload)
+
+
+def connect(bridge: Bridge) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", bridge.port, timeout=60)
 
 
 def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
@@ -175,9 +183,9 @@ def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
     local = threading.local()
 
     def one(item: tuple[str, str]) -> bool:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        return bool(verify(local.session, bridge, *item)["valid"])
+        if not hasattr(local, "conn"):
+            local.conn = connect(bridge)
+        return bool(verify(local.conn, bridge, *item)["valid"])
 
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         list(pool.map(one, work[: CLIENT_THREADS * 2]))  # warm up connections and workers
@@ -195,7 +203,7 @@ def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[
     local Argon2 verification, sampled in turn so that load from elsewhere affects all three alike."""
     ph = hasher(settings)
     stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
-    session = requests.Session()
+    conn = connect(bridge)
     wrong: list[float] = []
     malformed: list[float] = []
     local: list[float] = []
@@ -203,7 +211,7 @@ def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[
         user = users[i % len(users)]
         for code, samples in ((f"ZZZZ-ZZZZ-ZZZZ-Z{i % 900 + 100}", wrong), ("!", malformed)):
             started = time.perf_counter()
-            verify(session, bridge, user, code)
+            verify(conn, bridge, user, code)
             samples.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
