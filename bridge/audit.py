@@ -45,6 +45,9 @@ COLUMNS = ("id", "at", "realm", "user_id", "event", "actor", "client_ip", "user_
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+_APPEND = insert(audit_events)  # built once: it runs on every verification
+
+
 def record(
     conn: Connection,
     *,
@@ -61,16 +64,17 @@ def record(
     if event not in EVENTS:
         raise ValueError(f"unknown audit event: {event}")
     result = conn.execute(
-        insert(audit_events).values(
-            at=at or utcnow(),
-            realm=realm,
-            user_id=user_id,
-            event=event,
-            actor=(actor or "")[:255],
-            client_ip=client_ip[:64] if client_ip else None,
-            user_agent=user_agent[:512] if user_agent else None,
-            details=details or {},
-        )
+        _APPEND,
+        {
+            "at": at or utcnow(),
+            "realm": realm,
+            "user_id": user_id,
+            "event": event,
+            "actor": (actor or "")[:255],
+            "client_ip": client_ip[:64] if client_ip else None,
+            "user_agent": user_agent[:512] if user_agent else None,
+            "details": details or {},
+        },
     )
     return int(result.inserted_primary_key[0])
 

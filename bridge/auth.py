@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -119,16 +119,15 @@ def revoke_key(conn: Connection, key_id: str, *, actor: str) -> bool:
     return revoked == 1
 
 
+_BY_ID = select(api_keys).where(api_keys.c.id == bindparam("p_id"))  # built once: every request runs it
+
+
 def authenticate(engine: Engine, presented: str | None) -> ApiKey | None:
     """The active key matching ``presented``, else None; the secret is compared in constant time."""
     match = KEY_PATTERN.fullmatch(presented or "")
     key_id = match.group(1) if match else ""
     with engine.connect() as conn:
-        row = (
-            conn.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
-            if match
-            else None
-        )
+        row = conn.execute(_BY_ID, {"p_id": key_id}).mappings().first() if match else None
     stored = row["digest"] if row is not None else _NO_DIGEST
     ok = hmac.compare_digest(digest(presented or ""), stored)
     if not ok or row is None or row["revoked_at"] is not None:

@@ -9,10 +9,11 @@ its write transactions short and never hashes inside one, so the single SQLite w
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Executable, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -76,10 +77,32 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+_UPSERT_INSERTS: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
 def insert_for(conn: Connection, table: Table) -> Any:
     """A dialect-specific INSERT with ``on_conflict_do_update`` (SQLite ≥3.24 and PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}")
+    try:
+        return _UPSERT_INSERTS[conn.dialect.name](table)
+    except KeyError:
+        raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}") from None
+
+
+class Upsert:
+    """An upsert built once per dialect, for statements on the verification path.
+
+    Building a statement costs more than running it on SQLite (about 150 µs against 35), and the
+    upsert needs the dialect's own ``insert``, which is only known once a connection exists.
+    """
+
+    def __init__(self, build: Callable[[Callable[[Table], Any]], Executable]) -> None:
+        self._statements = {name: build(insert) for name, insert in _UPSERT_INSERTS.items()}
+
+    def on(self, conn: Connection) -> Executable:
+        try:
+            return self._statements[conn.dialect.name]
+        except KeyError:
+            raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}") from None

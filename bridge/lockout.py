@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bridge.db import as_utc, insert_for
@@ -94,6 +94,38 @@ class Admission:
     placed_lock_until: datetime | None = None
 
 
+# The statements every verification runs, built once: building one costs more than running it on
+# SQLite (about 150 µs against 35). Parameters are ``p_``-prefixed, apart from column names.
+_OF_USER = and_(users.c.realm == bindparam("p_realm"), users.c.user_id == bindparam("p_user_id"))
+_LIST_LOCKS = (
+    select(locks)
+    .where(locks.c.realm == bindparam("p_realm"), locks.c.user_id == bindparam("p_user_id"))
+    .order_by(locks.c.source)
+)
+_INCREMENT = (
+    update(users)
+    .where(_OF_USER, users.c.failed_attempts < bindparam("p_max"))
+    .values(
+        failed_attempts=users.c.failed_attempts + 1,
+        lockouts=case(
+            (users.c.failed_attempts + 1 >= bindparam("p_max"), users.c.lockouts + 1), else_=users.c.lockouts
+        ),
+        updated_at=bindparam("p_now"),
+    )
+    .returning(users.c.failed_attempts, users.c.lockouts)
+)
+_USER_EXISTS = select(users.c.failed_attempts).where(_OF_USER)
+_FORGET_FAILURES = (
+    update(users).where(_OF_USER).values(failed_attempts=0, lockouts=0, updated_at=bindparam("p_now"))
+)
+_DELETE_TEMPORARY_CODES_LOCK = delete(locks).where(
+    locks.c.realm == bindparam("p_realm"),
+    locks.c.user_id == bindparam("p_user_id"),
+    locks.c.source == CODES,
+    locks.c.kind == TEMPORARY,
+)
+
+
 def backoff_seconds(lockouts: int, base: int, cap: int) -> int:
     """``base * 2**lockouts`` capped at ``cap``: the n-th consecutive lockout (0-based) lasts this long."""
     if lockouts >= 32:  # 2**32 * any base is already past any sane cap
@@ -122,9 +154,7 @@ def effective(rows: list[Lock]) -> LockState:
 
 
 def list_locks(conn: Connection, realm: str, user_id: str, now: datetime) -> list[Lock]:
-    rows = conn.execute(
-        select(locks).where(locks.c.realm == realm, locks.c.user_id == user_id).order_by(locks.c.source)
-    ).all()
+    rows = conn.execute(_LIST_LOCKS, {"p_realm": realm, "p_user_id": user_id}).all()
     result = []
     for row in rows:
         expires_at = as_utc(row.expires_at)
@@ -168,7 +198,7 @@ def admit(
     admission = _increment(conn, realm, user_id, max_failures, lockout_seconds, lockout_max_seconds, now)
     if admission is not None:
         return admission
-    if conn.execute(select(users.c.failed_attempts).where(_user(realm, user_id))).first() is None:
+    if conn.execute(_USER_EXISTS, {"p_realm": realm, "p_user_id": user_id}).first() is None:
         return Admission(outcome="unknown_user")
     if _release_expired(conn, realm, user_id, max_failures, now):
         admission = _increment(conn, realm, user_id, max_failures, lockout_seconds, lockout_max_seconds, now)
@@ -186,16 +216,8 @@ def _increment(
     lockout_max_seconds: int,
     now: datetime,
 ) -> Admission | None:
-    reaches_limit = users.c.failed_attempts + 1 >= max_failures
     row = conn.execute(
-        update(users)
-        .where(_user(realm, user_id), users.c.failed_attempts < max_failures)
-        .values(
-            failed_attempts=users.c.failed_attempts + 1,
-            lockouts=case((reaches_limit, users.c.lockouts + 1), else_=users.c.lockouts),
-            updated_at=now,
-        )
-        .returning(users.c.failed_attempts, users.c.lockouts)
+        _INCREMENT, {"p_realm": realm, "p_user_id": user_id, "p_max": max_failures, "p_now": now}
     ).first()
     if row is None:
         return None
@@ -265,10 +287,8 @@ def codes_lock_until(conn: Connection, realm: str, user_id: str) -> datetime | N
 
 def reset_after_success(conn: Connection, realm: str, user_id: str, now: datetime) -> None:
     """A correct code proves possession: forget failures, backoff and the bridge's own temporary lock."""
-    conn.execute(
-        update(users).where(_user(realm, user_id)).values(failed_attempts=0, lockouts=0, updated_at=now)
-    )
-    conn.execute(delete(locks).where(_codes_lock(realm, user_id), locks.c.kind == TEMPORARY))
+    conn.execute(_FORGET_FAILURES, {"p_realm": realm, "p_user_id": user_id, "p_now": now})
+    conn.execute(_DELETE_TEMPORARY_CODES_LOCK, {"p_realm": realm, "p_user_id": user_id})
 
 
 def set_lock(

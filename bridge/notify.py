@@ -31,7 +31,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
 from bridge.db import as_utc, utcnow
 from bridge.devices import browser_and_system
@@ -97,6 +97,13 @@ TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
 # --------------------------------------------------------------------------------------------- enqueue
 
 
+# Built once: a verification queues a mail (code used) and reads the contact for it.
+_CONTACT = select(contacts.c.email, contacts.c.locale, contacts.c.display_name).where(
+    contacts.c.realm == bindparam("p_realm"), contacts.c.user_id == bindparam("p_user_id")
+)
+_QUEUE = insert(notifications)
+
+
 def enqueue(
     conn: Connection,
     *,
@@ -115,11 +122,7 @@ def enqueue(
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; expected one of {', '.join(KINDS)}")
     values = clean_context(context)
-    contact = conn.execute(
-        select(contacts.c.email, contacts.c.locale, contacts.c.display_name).where(
-            contacts.c.realm == realm, contacts.c.user_id == user_id
-        )
-    ).first()
+    contact = conn.execute(_CONTACT, {"p_realm": realm, "p_user_id": user_id}).first()
     if contact is not None:
         to_address = to_address if to_address is not None else contact.email
         locale = locale or contact.locale
@@ -134,18 +137,19 @@ def enqueue(
     values["realm"] = realm
     values.setdefault("when", now.isoformat())
     result = conn.execute(
-        insert(notifications).values(
-            realm=realm,
-            user_id=user_id,
-            kind=kind,
-            to_address=to_address,
-            locale=(locale or "")[:16],  # "" = Settings.default_locale, resolved when sending
-            context=values,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        _QUEUE,
+        {
+            "realm": realm,
+            "user_id": user_id,
+            "kind": kind,
+            "to_address": to_address,
+            "locale": (locale or "")[:16],  # "" = Settings.default_locale, resolved when sending
+            "context": values,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
     return int(result.inserted_primary_key[0])
 

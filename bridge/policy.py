@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from bridge import codes
@@ -91,10 +91,13 @@ class Policy:
         return self
 
 
+_LOAD = select(policies.c.settings).where(policies.c.realm == bindparam("p_realm"))  # on every verification
+
+
 def load(conn: Connection, realm: str, settings: Settings) -> Policy:
     """The realm's policy, or the defaults from settings when it has none."""
     base = Policy.defaults(settings)
-    stored = conn.execute(select(policies.c.settings).where(policies.c.realm == realm)).scalar()
+    stored = conn.execute(_LOAD, {"p_realm": realm}).scalar()
     if not stored:
         return base
     try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Connection
 
-from bridge.db import insert_for
+from bridge.db import Upsert
 from bridge.schema import rate_limits
 
 KEY_LENGTH = 128
@@ -25,6 +25,20 @@ class Decision:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
+# Built once (bridge.db.Upsert): these run on every verification.
+_COUNT = Upsert(
+    lambda insert: (
+        insert(rate_limits)
+        .on_conflict_do_update(
+            index_elements=[rate_limits.c.key, rate_limits.c.window_start],
+            set_={"count": rate_limits.c.count + 1},
+        )
+        .returning(rate_limits.c.count)
+    )
+)
+_PURGE = delete(rate_limits).where(rate_limits.c.window_start < bindparam("p_before"))
+
+
 def window_start(epoch_seconds: int, window: int) -> int:
     return epoch_seconds - epoch_seconds % window
 
@@ -35,13 +49,7 @@ def hit(conn: Connection, key: str, *, limit: int, window: int, epoch_seconds: i
         return Decision(allowed=True, count=0, retry_after=0)
     key = key[:KEY_LENGTH]
     start = window_start(epoch_seconds, window)
-    stmt = insert_for(conn, rate_limits).values(key=key, window_start=start, count=1)
-    count = conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[rate_limits.c.key, rate_limits.c.window_start],
-            set_={"count": rate_limits.c.count + 1},
-        ).returning(rate_limits.c.count)
-    ).scalar_one()
+    count = conn.execute(_COUNT.on(conn), {"key": key, "window_start": start, "count": 1}).scalar_one()
     if count == 1:
         # First request of a new window for this key: a cheap moment to drop finished windows.
         purge(conn, before=start - window)
@@ -52,4 +60,4 @@ def hit(conn: Connection, key: str, *, limit: int, window: int, epoch_seconds: i
 
 def purge(conn: Connection, *, before: int) -> int:
     """Delete windows that started before ``before`` (epoch seconds)."""
-    return conn.execute(delete(rate_limits).where(rate_limits.c.window_start < before)).rowcount
+    return conn.execute(_PURGE, {"p_before": before}).rowcount

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from bridge import audit, codes, devices, lockout, ratelimit
@@ -1128,16 +1128,16 @@ def _record_refusal(
     )
 
 
-def _read_candidate(
-    conn: Connection, realm: str, user_id: str, selector: str, admission: lockout.Admission, pol: Policy
-) -> _Candidate:
+def _build_read_candidate() -> Any:
     """The row with this selector, the user's unused count and ``enroll_required``, in one statement.
 
     The codes are left-joined to a one-row source, so the counts come back even when no row has the
     selector (then the dummy hash is checked). Both subqueries opt out of correlation: they must read
     the user's whole set and the users table, not the joined candidate row.
     """
-    of_user = and_(codes_table.c.realm == realm, codes_table.c.user_id == user_id)
+    of_user = and_(
+        codes_table.c.realm == bindparam("p_realm"), codes_table.c.user_id == bindparam("p_user_id")
+    )
     unused = (
         select(func.count(codes_table.c.id))
         .where(of_user, codes_table.c.used_at.is_(None))
@@ -1146,20 +1146,42 @@ def _read_candidate(
     )
     enroll_required = (
         select(users.c.enroll_required)
-        .where(users.c.realm == realm, users.c.user_id == user_id)
+        .where(users.c.realm == bindparam("p_realm"), users.c.user_id == bindparam("p_user_id"))
         .correlate(None)
         .scalar_subquery()
     )
     one_row = select(literal(1).label("one")).subquery()
+    candidate = and_(of_user, codes_table.c.selector == bindparam("p_selector"))
+    return select(
+        codes_table.c.id,
+        codes_table.c.hash,
+        codes_table.c.used_at,
+        codes_table.c.set_id,
+        unused.label("unused"),
+        enroll_required.label("enroll_required"),
+    ).select_from(one_row.outerjoin(codes_table, candidate))
+
+
+# The statements of every verification are built once: building one costs more than running it on
+# SQLite (about 150 µs against 35). Parameters are ``p_``-prefixed, apart from column names.
+_READ_CANDIDATE = _build_read_candidate()
+_CONSUME = (
+    update(codes_table)
+    .where(codes_table.c.id == bindparam("p_code_id"), codes_table.c.used_at.is_(None))
+    .values(used_at=bindparam("p_now"), used_ip=bindparam("p_ip"))
+)
+_COUNT_UNUSED = select(func.count(codes_table.c.id)).where(
+    codes_table.c.realm == bindparam("p_realm"),
+    codes_table.c.user_id == bindparam("p_user_id"),
+    codes_table.c.used_at.is_(None),
+)
+
+
+def _read_candidate(
+    conn: Connection, realm: str, user_id: str, selector: str, admission: lockout.Admission, pol: Policy
+) -> _Candidate:
     row = conn.execute(
-        select(
-            codes_table.c.id,
-            codes_table.c.hash,
-            codes_table.c.used_at,
-            codes_table.c.set_id,
-            unused.label("unused"),
-            enroll_required.label("enroll_required"),
-        ).select_from(one_row.outerjoin(codes_table, and_(of_user, codes_table.c.selector == selector)))
+        _READ_CANDIDATE, {"p_realm": realm, "p_user_id": user_id, "p_selector": selector}
     ).one()
     return _Candidate(
         outcome=admission.outcome,
@@ -1214,23 +1236,13 @@ def _consume(conn: Connection, code_id: int | None, client_ip: str | None, now: 
     if code_id is None:
         return False
     result = conn.execute(
-        update(codes_table)
-        .where(codes_table.c.id == code_id, codes_table.c.used_at.is_(None))
-        .values(used_at=now, used_ip=client_ip[:64] if client_ip else None)
+        _CONSUME, {"p_code_id": code_id, "p_now": now, "p_ip": client_ip[:64] if client_ip else None}
     )
     return result.rowcount == 1
 
 
 def _count_unused(conn: Connection, realm: str, user_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count(codes_table.c.id)).where(
-                codes_table.c.realm == realm,
-                codes_table.c.user_id == user_id,
-                codes_table.c.used_at.is_(None),
-            )
-        ).scalar_one()
-    )
+    return int(conn.execute(_COUNT_UNUSED, {"p_realm": realm, "p_user_id": user_id}).scalar_one())
 
 
 def _delete_codes(conn: Connection, realm: str, user_id: str) -> int:
