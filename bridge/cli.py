@@ -459,9 +459,11 @@ def _serve(args: argparse.Namespace) -> int:
             args.threads,
             extra={"workers": workers, "threads": args.threads, "port": sock.getsockname()[1]},
         )
-        # Connections stick to the worker that accepted them, so one worker may hold most of them:
-        # each may use every core, but never more evaluations at once than there are cores.
-        concurrency = os.cpu_count() or 1
+        # Argon2 evaluations at once per worker: together, one per core. More than that share the cores,
+        # the caches and the memory bandwidth and each takes longer (benchmarks/verify.py, 2 cores and 2
+        # workers: 75 verifications/s with 2 per worker, 81 with 1). The price: keep-alive connections
+        # stay with the worker that accepted them, and a worker sent most of the work uses its share.
+        concurrency = max(1, (os.cpu_count() or 1) // workers)
         return _Supervisor(
             sock, lambda: _worker(sock, settings, args.threads, concurrency, create_app), workers
         ).run()
