@@ -153,6 +153,8 @@ rate_limits = Table(
     Column("key", String(128), primary_key=True),
     Column("window_start", Integer, primary_key=True),  # epoch seconds, aligned to the window
     Column("count", Integer, nullable=False),
+    # The purge of finished windows runs whenever a new key appears; without this it scans every row.
+    Index("ix_rate_limits_window_start", "window_start"),
 )
 
 # Recognised devices (issue: unrecognised device); the cookie carries device_id, signed.
