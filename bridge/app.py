@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import uuid
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -44,17 +44,11 @@ _HTTP_ERRORS = {
 
 
 class BoundedHasher:
-    """At most ``limit`` Argon2 evaluations at once in this process; every other thread waits its turn.
+    """Every Argon2 evaluation of the app holds a slot of ``gate`` (see :mod:`bridge.hash_gate`)."""
 
-    ``serve`` runs one worker per core with several threads each, so that database waits overlap.
-    Hashing is CPU-bound: more concurrent evaluations than the worker's share of cores only add
-    context switches, and each one holds ``argon2_memory_cost`` KiB, which would multiply a worker's
-    peak memory by its thread count.
-    """
-
-    def __init__(self, inner: CodeHasher, limit: int) -> None:
+    def __init__(self, inner: CodeHasher, gate: AbstractContextManager[Any]) -> None:
         self._inner = inner
-        self._gate = threading.BoundedSemaphore(limit)
+        self._gate = gate
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -69,11 +63,15 @@ class BoundedHasher:
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: Engine | None = None, hash_concurrency: int | None = None
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    hash_gate: AbstractContextManager[Any] | None = None,
 ) -> Flask:
     """Build the app; the engine and the service (with its Argon2 dummy hash) are built once here.
 
-    ``hash_concurrency`` bounds simultaneous Argon2 evaluations in this process (None: unbounded).
+    ``hash_gate`` bounds simultaneous Argon2 evaluations (``serve`` passes a
+    :class:`bridge.hash_gate.HashGate`; None: unbounded, as in tests and tools).
     """
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
@@ -82,8 +80,8 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = engine or make_engine(settings)
     hasher: Any = CodeHasher(settings)
-    if hash_concurrency is not None:
-        hasher = BoundedHasher(hasher, max(1, hash_concurrency))
+    if hash_gate is not None:
+        hasher = BoundedHasher(hasher, hash_gate)
     app.extensions["backup_codes"] = api.Bridge(
         settings=settings, engine=engine, service=BackupCodes(engine, settings, hasher=hasher)
     )

@@ -31,6 +31,7 @@ PLUGIN_MODULES = ("bridge.realm", "bridge.ldap_sync")
 SHUTDOWN_GRACE_SECONDS = 30
 CRASH_LOOP_SECONDS = 5.0  # a worker dying this soon after start, repeatedly, is a configuration problem
 CRASH_LOOP_LIMIT = 5
+SWITCH_INTERVAL_SECONDS = 0.0005  # serve workers; see _worker
 
 log = logging.getLogger("bridge.cli")
 
@@ -442,6 +443,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     # prometheus_client picks its storage when first imported: the shared directory must exist first.
     metrics_dir, own_metrics_dir = _metrics_dir()
+    gate = None
     try:
         from bridge import logs
 
@@ -459,15 +461,13 @@ def _serve(args: argparse.Namespace) -> int:
             args.threads,
             extra={"workers": workers, "threads": args.threads, "port": sock.getsockname()[1]},
         )
-        # Argon2 evaluations at once per worker: together, one per core. More than that share the cores,
-        # the caches and the memory bandwidth and each takes longer (benchmarks/verify.py, 2 cores and 2
-        # workers: 75 verifications/s with 2 per worker, 81 with 1). The price: keep-alive connections
-        # stay with the worker that accepted them, and a worker sent most of the work uses its share.
-        concurrency = max(1, (os.cpu_count() or 1) // workers)
+        gate = _hash_gate(os.cpu_count() or 1)
         return _Supervisor(
-            sock, lambda: _worker(sock, settings, args.threads, concurrency, create_app), workers
+            sock, lambda: _worker(sock, settings, args.threads, gate, create_app), workers
         ).run()
     finally:
+        if gate is not None:
+            gate.remove()
         if own_metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
@@ -494,6 +494,16 @@ def _metrics_dir() -> tuple[str, bool]:
     return path, owned
 
 
+def _hash_gate(slots: int) -> Any:
+    """One Argon2 evaluation per core across all workers (see bridge.hash_gate)."""
+    from bridge.hash_gate import HashGate
+
+    try:
+        return HashGate(slots)
+    except Exception as exc:  # sysv_ipc.Error: kernel limits (kernel.sem), no IPC namespace
+        raise CliError(f"cannot create the System V semaphore for the hash gate: {exc}") from None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -509,17 +519,21 @@ def _worker(
     sock: socket.socket,
     settings: Settings,
     threads: int,
-    hash_concurrency: int,
+    hash_gate: Any,
     create_app: Callable[..., Any],
 ) -> int:
     """One worker process: its own engine and service (nothing database-related crosses a fork)."""
     import waitress
 
     _die_with_parent()
-    _tune_malloc(settings.argon2_memory_cost, hash_concurrency)
+    _tune_malloc(settings.argon2_memory_cost, hash_gate.slots)
+    # A thread back from Argon2 needs the GIL to give its slot back; at the default 5 ms switch interval
+    # it may wait that long behind a thread running Python while another worker's core idles for the
+    # slot (measured: 0.75-0.83 of raw Argon2 at 5 ms, 0.84-0.88 at 0.5 ms, less again at 0.2 ms).
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
-    app = create_app(settings, hash_concurrency=hash_concurrency)
+    app = create_app(settings, hash_gate=hash_gate)
     waitress.serve(
         app,
         sockets=[sock],

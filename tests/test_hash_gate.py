@@ -1,0 +1,116 @@
+"""The hash gate: one Argon2 evaluation per slot across processes, and no slot lost to a dead worker."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.app import BoundedHasher
+from bridge.hash_gate import HashGate
+
+fork = multiprocessing.get_context("fork")
+
+
+@pytest.fixture
+def gate() -> Any:
+    made: list[HashGate] = []
+
+    def make(slots: int) -> HashGate:
+        made.append(HashGate(slots))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.remove()
+
+
+def _hold_in_threads(gate: HashGate, running: Any, peak: Any, threads: int) -> None:
+    def hold() -> None:
+        with gate:
+            with running.get_lock():
+                running.value += 1
+                peak.value = max(peak.value, running.value)
+            time.sleep(0.02)  # room for an overlap; the bound holds however long this takes
+            with running.get_lock():
+                running.value -= 1
+
+    workers = [threading.Thread(target=hold) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def test_the_slots_bound_evaluations_across_forked_processes(gate: Any) -> None:
+    shared = gate(2)
+    running, peak = fork.Value("i", 0), fork.Value("i", 0)
+    children = [fork.Process(target=_hold_in_threads, args=(shared, running, peak, 4)) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [child.exitcode for child in children] == [0, 0, 0]
+    assert 1 <= peak.value <= 2
+    assert shared.free == 2
+
+
+def _take_and_die(gate: HashGate, taken: Any) -> None:
+    gate.__enter__()
+    taken.set()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_killed_while_holding_a_slot_gives_it_back(gate: Any) -> None:
+    shared = gate(1)
+    taken = fork.Event()
+    child = fork.Process(target=_take_and_die, args=(shared, taken))
+    child.start()
+    child.join(60)
+    assert taken.is_set() and child.exitcode == -signal.SIGKILL
+    assert shared.free == 1
+
+
+def test_every_argon2_evaluation_of_the_app_holds_a_slot(gate: Any) -> None:
+    shared = gate(1)
+    seen: list[int] = []
+
+    class Recording:
+        def verify(self, *_args: Any) -> bool:
+            seen.append(shared.free)
+            return False
+
+        def hash(self, *_args: Any) -> str:
+            seen.append(shared.free)
+            return "h"
+
+    bounded = BoundedHasher(Recording(), shared)  # type: ignore[arg-type]
+    bounded.verify(None, "r", "u", "c")
+    bounded.hash("r", "u", "c")
+    assert seen == [0, 0]
+    assert shared.free == 1
+
+
+def test_a_gate_needs_a_slot() -> None:
+    with pytest.raises(ValueError):
+        HashGate(0)
+
+
+def _semaphore_ids() -> set[str]:
+    lines = Path("/proc/sysvipc/sem").read_text().splitlines()[1:]
+    return {line.split()[1] for line in lines}
+
+
+@pytest.mark.skipif(not Path("/proc/sysvipc/sem").exists(), reason="needs Linux /proc/sysvipc")
+def test_serve_removes_its_semaphore_when_it_stops(start_bridge: Any) -> None:
+    before = _semaphore_ids()
+    bridge = start_bridge(workers=2)
+    assert len(_semaphore_ids() - before) == 1
+    bridge.stop()
+    assert _semaphore_ids() - before == set()
