@@ -10,6 +10,9 @@ Prints:
   with ``http.client``: the load generator shares the cores, and ``requests`` would spend about 1.5 ms
   of them per call, a tenth of the budget of a verification);
 * their ratio (target >= 0.9);
+* for scale, the same load against a bare Flask app on waitress (2 processes, one evaluation at a time
+  each, same client) whose only work is the Argon2 verification: the ratio no Flask/waitress service
+  can beat on this machine, before any database, authentication or validation;
 * the cost of a wrong code: median latency of a wrong-code request minus that of a request refused
   before any hashing (malformed code), divided by one Argon2 verification (target <= 1.1);
 * peak RSS per worker process (VmHWM; target <= 150 MB).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -30,6 +34,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import Pool
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import requests
 from argon2 import PasswordHasher
@@ -89,6 +95,52 @@ def raw_argon2(settings: Settings) -> tuple[float, float]:
         pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
         elapsed = time.perf_counter() - started
     return 2 * RAW_PER_PROCESS / elapsed, statistics.median(single)
+
+
+def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str) -> None:
+    import logging
+
+    import waitress
+    from flask import Flask, jsonify, request
+
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # no "task queue depth" chatter
+
+    ph = PasswordHasher(**params, hash_len=32, salt_len=16)
+    gate = threading.BoundedSemaphore(1)
+    app = Flask("bare")
+
+    @app.post("/v1/realms/bench/users/<user>/codes/verify")
+    def verify(user: str) -> Any:
+        request.get_json()
+        with gate:
+            ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        return jsonify(valid=True, remaining=9)
+
+    waitress.serve(app, sockets=[sock], threads=4, _quiet=True)
+
+
+def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float:
+    """Verifications/s of a service doing nothing but the hash, measured like the bridge."""
+    params = {
+        "time_cost": settings.argon2_time_cost,
+        "memory_cost": settings.argon2_memory_cost,
+        "parallelism": settings.argon2_parallelism,
+    }
+    stored = hasher(settings).hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.setblocking(False)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_bare_worker, args=(sock, params, stored)) for _ in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    try:
+        target = SimpleNamespace(port=sock.getsockname()[1], headers={"Authorization": "Bearer -"})
+        return throughput(target, users)  # type: ignore[arg-type]
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.join()
+        sock.close()
 
 
 def free_port() -> int:
@@ -263,6 +315,8 @@ def main() -> None:
         finally:
             bridge.stop()
 
+    bare_vps = bare_flask_ceiling(settings, users)
+    print(f"bare Flask + waitress, Argon2 only  : {bare_vps:8.1f} verifies/s", flush=True)
     raw_after, _ = raw_argon2(settings)
     raw_vps = (raw_before + raw_after) / 2
     print(f"raw Argon2 verify, 2 processes      : {raw_after:8.1f} verifies/s (after)")
@@ -271,6 +325,7 @@ def main() -> None:
     cost = (wrong - malformed) / one_verify_ms
     print()
     print(f"throughput ratio bridge/raw         : {ratio:8.2f}   (target >= 0.9)")
+    print(f"  for scale, bare Flask/raw         : {bare_vps / raw_vps:8.2f}   (nothing but the hash)")
     print(f"wrong-code cost / one Argon2 verify : {cost:8.2f}   (target <= 1.1)")
     for pid, mb in rss.items():
         print(f"peak RSS worker {pid:<8}           : {mb:8.1f} MB (target <= 150 MB)")
