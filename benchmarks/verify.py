@@ -10,8 +10,8 @@ Prints:
   with ``http.client``: the load generator shares the cores, and ``requests`` would spend about 1.5 ms
   of them per call, a tenth of the budget of a verification);
 * their ratio (target >= 0.9);
-* for scale, the same load against a bare Flask app on waitress (2 processes, one evaluation at a time
-  each, same client) whose only work is the Argon2 verification: the ratio no Flask/waitress service
+* for scale, the same load against a bare Flask app on waitress (2 processes sharing the bridge's hash
+  gate, same client) whose only work is the Argon2 verification: the ratio no Flask/waitress service
   can beat on this machine, before any database, authentication or validation;
 * the cost of a wrong code: median latency of a wrong-code request minus that of a request refused
   before any hashing (malformed code), divided by one Argon2 verification (target <= 1.1);
@@ -44,11 +44,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bridge import auth, migrations  # noqa: E402
+from bridge.cli import SWITCH_INTERVAL_SECONDS  # noqa: E402
 from bridge.db import make_engine  # noqa: E402
+from bridge.hash_gate import HashGate  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 
 VERIFY_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
-CLIENT_THREADS = 4
+CLIENT_THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "4"))
 LATENCY_SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "90"))
 RAW_PER_PROCESS = int(os.environ.get("BENCH_RAW_PER_PROCESS", "150"))
 CODES_PER_USER = 10
@@ -97,7 +99,7 @@ def raw_argon2(settings: Settings) -> tuple[float, float]:
     return 2 * RAW_PER_PROCESS / elapsed, statistics.median(single)
 
 
-def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str) -> None:
+def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate: HashGate) -> None:
     import logging
 
     import waitress
@@ -106,7 +108,7 @@ def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str) -> No
     logging.getLogger("waitress").setLevel(logging.ERROR)  # no "task queue depth" chatter
 
     ph = PasswordHasher(**params, hash_len=32, salt_len=16)
-    gate = threading.BoundedSemaphore(1)
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as in the bridge's workers
     app = Flask("bare")
 
     @app.post("/v1/realms/bench/users/<user>/codes/verify")
@@ -130,7 +132,9 @@ def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float
     sock = socket.create_server(("127.0.0.1", 0))
     sock.setblocking(False)
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_bare_worker, args=(sock, params, stored)) for _ in range(WORKERS)]
+    gate = HashGate(os.cpu_count() or 1)  # shared by the workers, as in the bridge
+    args = (sock, params, stored, gate)
+    workers = [context.Process(target=_bare_worker, args=args) for _ in range(WORKERS)]
     for worker in workers:
         worker.start()
     try:
@@ -141,6 +145,7 @@ def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float
             worker.terminate()
             worker.join()
         sock.close()
+        gate.remove()
 
 
 def free_port() -> int:
@@ -231,7 +236,10 @@ def connect(bridge: Bridge) -> http.client.HTTPConnection:
 
 
 def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
-    work = [(user, code) for user, codes in users.items() for code in codes][:VERIFY_REQUESTS]
+    # Round-robin over users: attempts in flight for one user count against its failure limit until
+    # they succeed, so more client threads than max_failures on one user would lock it (by design).
+    work = [(user, codes[i]) for i in range(CODES_PER_USER) for user, codes in users.items()]
+    work = work[: VERIFY_REQUESTS + CLIENT_THREADS * 2]
     local = threading.local()
 
     def one(item: tuple[str, str]) -> bool:
