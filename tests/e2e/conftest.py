@@ -107,6 +107,13 @@ class Stack:
         user_id = self.keycloak.create_user(self.realm, username, PASSWORD, **extra)
         return User(username=username, password=PASSWORD, id=user_id)
 
+    def new_user_setting_up_otp(self, prefix: str = "newotp") -> User:
+        """A user without backup codes whom Keycloak asks to set up an authenticator app at sign-in."""
+        username = f"{prefix}{next(self._numbers)}"
+        actions = {"requiredActions": ["CONFIGURE_TOTP"]}
+        user_id = self.keycloak.create_user(self.realm, username, PASSWORD, **actions)
+        return User(username=username, password=PASSWORD, id=user_id)
+
     def new_user_with_otp(self, prefix: str = "otp") -> tuple[User, bytes]:
         """A user who already has an authenticator app (only a partial import can add one)."""
         username = f"{prefix}{next(self._numbers)}"

@@ -95,6 +95,21 @@ def enter_code(page: Page, code: str) -> None:
     page.wait_for_load_state()
 
 
+def on_otp_setup_page(page: Page) -> bool:
+    return page.locator("#kc-totp-settings-form").count() == 1
+
+
+def otp_setup_key(page: Page) -> bytes:
+    """The key Keycloak's OTP setup page is about to store (its TOTP key is the secret's UTF-8 bytes)."""
+    return page.input_value("#totpSecret").encode()
+
+
+def finish_otp_setup(page: Page, otp: str) -> None:
+    page.fill("#totp", otp)
+    page.click("#saveTOTPBtn")
+    page.wait_for_load_state()
+
+
 def enter_otp(page: Page, otp: str) -> None:
     page.fill("input#otp", otp)
     page.click("#kc-login")

@@ -309,3 +309,26 @@ def test_a_user_with_otp_sees_otp_first_and_can_choose_a_backup_code(new_page: A
     assert pages.on_code_page(page)
     pages.enter_code(page, user.codes[0])
     pages.expect_signed_in(page, REDIRECT_URI)
+
+
+def test_a_user_who_sets_up_otp_is_offered_backup_codes_right_after(new_page: Any, stack: Stack) -> None:
+    user = stack.new_user_setting_up_otp()
+    page = new_page()
+    pages.sign_in_with_password(page, stack.login_url, user.username, user.password)
+    assert pages.on_otp_setup_page(page), f"expected Keycloak's OTP setup page, got {page.url}"
+    key = pages.otp_setup_key(page)
+    pages.finish_otp_setup(page, totp(key))
+
+    assert pages.on_setup_page(page), f"expected the backup-code setup page after OTP setup, got {page.url}"
+    pages.screenshot(page, "setup-after-otp")
+    user.codes = pages.codes_on_setup_page(page)
+    pages.confirm_codes_saved(page)
+    pages.expect_signed_in(page, REDIRECT_URI)
+
+    again = new_page()
+    pages.sign_in_with_password(again, stack.login_url, user.username, user.password)
+    assert pages.on_otp_page(again), f"expected Keycloak's OTP form first, got {again.url}"
+    pages.open_other_ways(again)
+    pages.choose_backup_code(again)
+    pages.enter_code(again, user.codes[0])
+    pages.expect_signed_in(again, REDIRECT_URI)
