@@ -410,6 +410,39 @@ def test_a_wrong_code_leaves_the_temporary_lock_in_place(new_page: Any, recovery
     pages.screenshot(page, "locked-recovery-refused")
 
 
+def test_a_locked_user_who_forgot_the_password_resets_it_with_the_link_and_a_code(
+    new_page: Any, recovery: Stack
+) -> None:
+    user = enrol(recovery, new_page)
+    page = new_page()
+    lock_out(page, recovery, user)
+
+    reset_password_with_code(page, recovery, user, user.codes[0])
+    assert pages.on_update_password_page(page), f"expected the new-password page, got {page.url}"
+    pages.set_new_password(page, NEW_PASSWORD)
+    finish_setup_if_asked(page)
+    pages.expect_signed_in(page, REDIRECT_URI)
+
+    assert brute_force_status(recovery, user).get("disabled") is False
+    later = new_page()
+    pages.sign_in_with_password(later, recovery.login_url, user.username, NEW_PASSWORD)
+    assert pages.on_code_page(later), "the new password should lead to the backup-code step"
+
+
+def test_a_wrong_code_in_a_locked_users_reset_changes_no_password_and_keeps_the_lock(
+    new_page: Any, recovery: Stack
+) -> None:
+    user = enrol(recovery, new_page)
+    page = new_page()
+    lock_out(page, recovery, user)
+
+    reset_password_with_code(page, recovery, user, random_wrong_code())
+
+    assert pages.on_code_page(page) and pages.code_error(page)
+    assert not pages.on_update_password_page(page)
+    assert brute_force_status(recovery, user).get("disabled") is True
+
+
 def test_a_wrong_password_on_a_locked_account_is_not_let_in_by_a_right_code(
     new_page: Any, recovery: Stack
 ) -> None:

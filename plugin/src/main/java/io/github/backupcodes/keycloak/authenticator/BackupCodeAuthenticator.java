@@ -23,6 +23,7 @@ import org.keycloak.authentication.CredentialValidator;
 import org.keycloak.authentication.authenticators.util.AuthenticatorUtils;
 import org.keycloak.credential.CredentialProvider;
 import org.keycloak.events.Details;
+import org.keycloak.events.Errors;
 import org.keycloak.forms.login.LoginFormsProvider;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.AuthenticatorConfigModel;
@@ -111,6 +112,8 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         if (lockedByBruteForce(context)) {
             return;
         }
+        boolean recovery = inResetCredentialsFlow(context);
+        boolean keycloakLocked = recovery && temporarilyLockedByKeycloak(context);
 
         CodeInput.Checked input = CodeInput.check(form.getFirst(FIELD_CODE));
         if (input.verdict() == CodeInput.Verdict.EMPTY) {
@@ -120,11 +123,10 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         context.getEvent().user(context.getUser()).detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE);
 
         RealmOptions options = options(context);
-        boolean recovery = inResetCredentialsFlow(context);
         VerifyResult result;
         try {
             result = BridgeAccess.verify(context.getSession(), settings, options.timeouts(), context.getRealm(),
-                    context.getUser(), input, recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, false);
+                    context.getUser(), input, recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, keycloakLocked);
         } catch (BridgeUnavailableException e) {
             context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
             context.challenge(unavailablePage(context));
@@ -143,6 +145,11 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         context.getAuthenticationSession().setAuthNote(AuthNotes.PASSED, "true");
         if (recovery) {
             context.getEvent().detail("backup_code_purpose", VerifyPurpose.RECOVERY.wire());
+            if (keycloakLocked) {
+                // As on the lock-recovery login form: the recovery lifts Keycloak's temporary lock.
+                context.getSession().loginFailures().removeUserLoginFailure(context.getRealm(), context.getUser().getId());
+                context.getEvent().detail("cleared_locks", String.join(",", result.clearedLocks()));
+            }
             requireSetup(context);
             context.success(BackupCodeCredentialModel.TYPE);
             return;
@@ -197,15 +204,26 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
     }
 
+    /**
+     * Keycloak's brute-force lock refuses the code step, except a temporary lock in the reset-credentials flow: a
+     * user who forgot the password has often locked the account trying, and there the code (after the email link,
+     * by default) is the recovery; its success lifts the lock, as on the lock-recovery login form. Without this a
+     * user with codes would be refused where one without codes gets through with the email link alone.
+     */
     private boolean lockedByBruteForce(AuthenticationFlowContext context) {
         String error = AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser());
-        if (error == null) {
+        if (error == null || (Errors.USER_TEMPORARILY_DISABLED.equals(error) && inResetCredentialsFlow(context))) {
             return false;
         }
         context.getEvent().user(context.getUser()).detail("reason", "keycloak_brute_force").error(error);
         // Same generic message as a wrong code: the page must not reveal that the account is locked.
         context.forceChallenge(loginForm(context, MSG_INVALID));
         return true;
+    }
+
+    private static boolean temporarilyLockedByKeycloak(AuthenticationFlowContext context) {
+        return Errors.USER_TEMPORARILY_DISABLED.equals(
+                AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser()));
     }
 
     private Response loginForm(AuthenticationFlowContext context, String error) {
