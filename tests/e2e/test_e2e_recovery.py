@@ -66,6 +66,14 @@ def lock_out(page: Any, stack: Stack, user: User) -> None:
     wait_until(lambda: brute_force_status(stack, user).get("disabled"), "Keycloak's temporary lock")
 
 
+def locked_user(stack: Stack, new_page: Any) -> tuple[User, Any]:
+    """An enrolled user whom Keycloak has temporarily locked, and the page on which it happened."""
+    user = enrol(stack, new_page)
+    page = new_page()
+    lock_out(page, stack, user)
+    return user, page
+
+
 def reset_password_with_code(page: Any, stack: Stack, user: User, code: str) -> None:
     """Forgot password → mail link → backup code; leaves the page wherever Keycloak goes next."""
     assert stack.mail is not None
@@ -370,9 +378,7 @@ def test_forgetting_all_devices_asks_for_a_code_at_the_next_sign_in(new_page: An
 def test_a_temporarily_locked_user_gets_in_with_the_password_and_a_code(
     new_page: Any, recovery: Stack
 ) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
 
     pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
     assert pages.on_locked_recovery_page(page), f"expected the lock-recovery code page, got {page.url}"
@@ -384,9 +390,7 @@ def test_a_temporarily_locked_user_gets_in_with_the_password_and_a_code(
 
 
 def test_a_lock_recovery_clears_keycloaks_lock_and_mails_the_user(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
 
     pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
     pages.enter_code(page, user.codes[0])
@@ -397,9 +401,7 @@ def test_a_lock_recovery_clears_keycloaks_lock_and_mails_the_user(new_page: Any,
 
 
 def test_a_wrong_code_leaves_the_temporary_lock_in_place(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
     pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
     assert pages.on_locked_recovery_page(page)
 
@@ -413,9 +415,7 @@ def test_a_wrong_code_leaves_the_temporary_lock_in_place(new_page: Any, recovery
 def test_a_locked_user_who_forgot_the_password_resets_it_with_the_link_and_a_code(
     new_page: Any, recovery: Stack
 ) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
 
     reset_password_with_code(page, recovery, user, user.codes[0])
     assert pages.on_update_password_page(page), f"expected the new-password page, got {page.url}"
@@ -432,9 +432,7 @@ def test_a_locked_user_who_forgot_the_password_resets_it_with_the_link_and_a_cod
 def test_a_wrong_code_in_a_locked_users_reset_changes_no_password_and_keeps_the_lock(
     new_page: Any, recovery: Stack
 ) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
 
     reset_password_with_code(page, recovery, user, random_wrong_code())
 
@@ -446,9 +444,7 @@ def test_a_wrong_code_in_a_locked_users_reset_changes_no_password_and_keeps_the_
 def test_a_wrong_password_on_a_locked_account_is_not_let_in_by_a_right_code(
     new_page: Any, recovery: Stack
 ) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    lock_out(page, recovery, user)
+    user, page = locked_user(recovery, new_page)
     pages.sign_in_with_password(page, recovery.login_url, user.username, "still not the password")
 
     if pages.on_code_page(page):  # the page does not tell whether the password was right
