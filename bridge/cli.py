@@ -22,9 +22,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bridge.hash_gate import HashGate
 
 EXIT_ERROR = 2
 PLUGIN_MODULES = ("bridge.realm", "bridge.ldap_sync")
@@ -494,7 +497,7 @@ def _metrics_dir() -> tuple[str, bool]:
     return path, owned
 
 
-def _hash_gate(slots: int) -> Any:
+def _hash_gate(slots: int) -> HashGate:
     """One Argon2 evaluation per core across all workers (see bridge.hash_gate)."""
     from bridge.hash_gate import HashGate
 
@@ -519,7 +522,7 @@ def _worker(
     sock: socket.socket,
     settings: Settings,
     threads: int,
-    hash_gate: Any,
+    hash_gate: HashGate,
     create_app: Callable[..., Any],
 ) -> int:
     """One worker process: its own engine and service (nothing database-related crosses a fork)."""

@@ -114,3 +114,16 @@ def test_serve_removes_its_semaphore_when_it_stops(start_bridge: Any) -> None:
     assert len(_semaphore_ids() - before) == 1
     bridge.stop()
     assert _semaphore_ids() - before == set()
+
+
+def test_serve_names_the_semaphore_when_the_kernel_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sysv_ipc
+
+    from bridge import cli, hash_gate
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise sysv_ipc.Error("No space left on device")
+
+    monkeypatch.setattr(hash_gate.sysv_ipc, "Semaphore", refuse)
+    with pytest.raises(cli.CliError, match=r"System V semaphore.*No space left"):
+        cli._hash_gate(2)
