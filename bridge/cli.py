@@ -456,15 +456,22 @@ def _serve(args: argparse.Namespace) -> int:
         from bridge.app import create_app  # import once here; workers inherit it
 
         sock = _listen(host, port)
+        gate = _hash_gate(os.cpu_count() or 1)
         log.info(
-            "listening on http://%s:%d with %d worker(s), %d threads each",
+            "listening on http://%s:%d with %d worker(s), %d threads each; hash gate: semaphore %d, %d slots",
             host,
             sock.getsockname()[1],
             workers,
             args.threads,
-            extra={"workers": workers, "threads": args.threads, "port": sock.getsockname()[1]},
+            gate.id,
+            gate.slots,
+            extra={
+                "workers": workers,
+                "threads": args.threads,
+                "port": sock.getsockname()[1],
+                "hash_gate_semaphore": gate.id,  # for `ipcrm -s` should the supervisor be killed with -9
+            },
         )
-        gate = _hash_gate(os.cpu_count() or 1)
         return _Supervisor(
             sock, lambda: _worker(sock, settings, args.threads, gate, create_app), workers
         ).run()

@@ -42,6 +42,11 @@ class HashGate:
         self._semaphore.release()
 
     @property
+    def id(self) -> int:
+        """The kernel's id of the semaphore (what ``ipcs -s`` lists and ``ipcrm -s`` takes)."""
+        return int(self._semaphore.id)
+
+    @property
     def free(self) -> int:
         return int(self._semaphore.value)
 

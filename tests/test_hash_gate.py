@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -102,18 +103,20 @@ def test_a_gate_needs_a_slot() -> None:
         HashGate(0)
 
 
-def _semaphore_ids() -> set[str]:
+def _semaphore_ids() -> set[int]:
     lines = Path("/proc/sysvipc/sem").read_text().splitlines()[1:]
-    return {line.split()[1] for line in lines}
+    return {int(line.split()[1]) for line in lines}
 
 
 @pytest.mark.skipif(not Path("/proc/sysvipc/sem").exists(), reason="needs Linux /proc/sysvipc")
 def test_serve_removes_its_semaphore_when_it_stops(start_bridge: Any) -> None:
-    before = _semaphore_ids()
     bridge = start_bridge(workers=2)
-    assert len(_semaphore_ids() - before) == 1
+    found = re.search(r"hash gate: semaphore (\d+)", bridge.log_text())
+    assert found, "serve should log its semaphore id"
+    semaphore = int(found.group(1))
+    assert semaphore in _semaphore_ids()
     bridge.stop()
-    assert _semaphore_ids() - before == set()
+    assert semaphore not in _semaphore_ids()
 
 
 def test_serve_names_the_semaphore_when_the_kernel_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
