@@ -506,11 +506,13 @@ def _metrics_dir() -> tuple[str, bool]:
 
 def _hash_gate(slots: int) -> HashGate:
     """One Argon2 evaluation per core across all workers (see bridge.hash_gate)."""
+    import sysv_ipc
+
     from bridge.hash_gate import HashGate
 
     try:
         return HashGate(slots)
-    except Exception as exc:  # sysv_ipc.Error: kernel limits (kernel.sem), no IPC namespace
+    except sysv_ipc.Error as exc:  # kernel limits (kernel.sem), no IPC namespace of its own
         raise CliError(f"cannot create the System V semaphore for the hash gate: {exc}") from None
 
 

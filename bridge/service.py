@@ -562,21 +562,7 @@ class BackupCodes:
         context: dict[str, Any],
         now: datetime,
     ) -> VerifyResult:
-        audit.record(
-            conn,
-            event="failed",
-            realm=realm,
-            user_id=user_id,
-            actor=user_id,
-            client_ip=context["client_ip"],
-            user_agent=context["user_agent"],
-            details={
-                "reason": reason,
-                "purpose": context["purpose"],
-                "failed_attempts": candidate.failed_attempts,
-            },
-            at=now,
-        )
+        _record_refusal(conn, realm, user_id, reason, context, now, failed_attempts=candidate.failed_attempts)
         locked_until = None
         placed = candidate.placed_lock_until
         # This attempt reached the limit and placed the lock before hashing; it stands unless a
@@ -1113,8 +1099,15 @@ def _blocking_lock(conn: Connection, realm: str, user_id: str, now: datetime, pu
 
 
 def _record_refusal(
-    conn: Connection, realm: str, user_id: str, reason: str, context: dict[str, Any], now: datetime
+    conn: Connection,
+    realm: str,
+    user_id: str,
+    reason: str,
+    context: dict[str, Any],
+    now: datetime,
+    **details: Any,
 ) -> None:
+    """The audit event of a failed attempt, whether refused before the hash or after it."""
     audit.record(
         conn,
         event="failed",
@@ -1123,7 +1116,7 @@ def _record_refusal(
         actor=user_id,
         client_ip=context["client_ip"],
         user_agent=context["user_agent"],
-        details={"reason": reason, "purpose": context["purpose"]},
+        details={"reason": reason, "purpose": context["purpose"], **details},
         at=now,
     )
 
