@@ -84,7 +84,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
             context.attempted();
             return;
         }
-        if (lockedByBruteForce(context)) {
+        if (refusedByBruteForce(context, bruteForceError(context), inResetCredentialsFlow(context))) {
             return;
         }
         try {
@@ -109,11 +109,12 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
             authenticate(context);
             return;
         }
-        if (lockedByBruteForce(context)) {
+        String bruteForce = bruteForceError(context);
+        boolean recovery = inResetCredentialsFlow(context);
+        if (refusedByBruteForce(context, bruteForce, recovery)) {
             return;
         }
-        boolean recovery = inResetCredentialsFlow(context);
-        boolean keycloakLocked = recovery && temporarilyLockedByKeycloak(context);
+        boolean keycloakLocked = recovery && Errors.USER_TEMPORARILY_DISABLED.equals(bruteForce);
 
         CodeInput.Checked input = CodeInput.check(form.getFirst(FIELD_CODE));
         if (input.verdict() == CodeInput.Verdict.EMPTY) {
@@ -210,9 +211,8 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
      * by default) is the recovery; its success lifts the lock, as on the lock-recovery login form. Without this a
      * user with codes would be refused where one without codes gets through with the email link alone.
      */
-    private boolean lockedByBruteForce(AuthenticationFlowContext context) {
-        String error = AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser());
-        if (error == null || (Errors.USER_TEMPORARILY_DISABLED.equals(error) && inResetCredentialsFlow(context))) {
+    private boolean refusedByBruteForce(AuthenticationFlowContext context, String error, boolean recovery) {
+        if (error == null || (Errors.USER_TEMPORARILY_DISABLED.equals(error) && recovery)) {
             return false;
         }
         context.getEvent().user(context.getUser()).detail("reason", "keycloak_brute_force").error(error);
@@ -221,9 +221,9 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         return true;
     }
 
-    private static boolean temporarilyLockedByKeycloak(AuthenticationFlowContext context) {
-        return Errors.USER_TEMPORARILY_DISABLED.equals(
-                AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser()));
+    /** Keycloak's event error for the user's brute-force lock, or null when the user is not locked. */
+    private static String bruteForceError(AuthenticationFlowContext context) {
+        return AuthenticatorUtils.getDisabledByBruteForceEventError(context, context.getUser());
     }
 
     private Response loginForm(AuthenticationFlowContext context, String error) {
