@@ -89,6 +89,16 @@ def accept_regeneration_if_asked(page: Page) -> None:
         page.wait_for_load_state()
 
 
+def finish_setup_if_asked(page: Page) -> list[str]:
+    """A used recovery code is replaced by a fresh set: the setup page follows a recovery."""
+    if not on_setup_page(page) and page.locator("#backup-code-generate").count() == 0:
+        return []
+    accept_regeneration_if_asked(page)
+    codes = codes_on_setup_page(page)
+    confirm_codes_saved(page)
+    return codes
+
+
 def enter_code(page: Page, code: str) -> None:
     page.fill("#backupCode", code)
     page.click("#kc-login")

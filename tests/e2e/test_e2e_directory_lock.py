@@ -84,14 +84,19 @@ def lock_in_directory(directory: Directory, user: DirectoryUser) -> None:
     directory.sync("--full")
 
 
-def test_a_directory_locked_user_unlocks_with_the_password_and_a_code(
-    new_page: Any, directory: Directory
-) -> None:
+def at_the_lock_recovery_page(directory: Directory, new_page: Any) -> tuple[DirectoryUser, Any]:
+    """An enrolled directory user locked by the directory, after the password on a fresh page."""
     user = enrol_directory_user(directory, new_page)
     lock_in_directory(directory, user)
     page = new_page()
-
     pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
+    return user, page
+
+
+def test_a_directory_locked_user_unlocks_with_the_password_and_a_code(
+    new_page: Any, directory: Directory
+) -> None:
+    user, page = at_the_lock_recovery_page(directory, new_page)
     assert pages.on_locked_recovery_page(page), f"expected the lock-recovery code page, got {page.url}"
     pages.screenshot(page, "directory-locked-recovery")
     pages.enter_code(page, user.codes[0])
@@ -102,10 +107,7 @@ def test_a_directory_locked_user_unlocks_with_the_password_and_a_code(
 
 
 def test_a_directory_unlock_is_mailed_to_the_user(new_page: Any, directory: Directory) -> None:
-    user = enrol_directory_user(directory, new_page)
-    lock_in_directory(directory, user)
-    page = new_page()
-    pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
+    user, page = at_the_lock_recovery_page(directory, new_page)
 
     pages.enter_code(page, user.codes[0])
 
@@ -115,10 +117,7 @@ def test_a_directory_unlock_is_mailed_to_the_user(new_page: Any, directory: Dire
 
 
 def test_the_sync_writes_the_unlock_back_to_the_directory(new_page: Any, directory: Directory) -> None:
-    user = enrol_directory_user(directory, new_page)
-    lock_in_directory(directory, user)
-    page = new_page()
-    pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
+    user, page = at_the_lock_recovery_page(directory, new_page)
     pages.enter_code(page, user.codes[0])
 
     directory.sync()
@@ -130,28 +129,20 @@ def test_the_sync_writes_the_unlock_back_to_the_directory(new_page: Any, directo
 def test_after_a_directory_unlock_the_user_signs_in_with_a_second_code(
     new_page: Any, directory: Directory
 ) -> None:
-    user = enrol_directory_user(directory, new_page)
-    lock_in_directory(directory, user)
-    page = new_page()
-    pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
+    user, page = at_the_lock_recovery_page(directory, new_page)
     pages.enter_code(page, user.codes[0])
     directory.sync()
 
     pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
     assert pages.on_code_page(page)
     pages.enter_code(page, user.codes[1])
-    if pages.on_setup_page(page) or page.locator("#backup-code-generate").count():
-        pages.accept_regeneration_if_asked(page)
-        pages.confirm_codes_saved(page)
+    pages.finish_setup_if_asked(page)
 
     pages.expect_signed_in(page, REDIRECT_URI)
 
 
 def test_a_wrong_code_leaves_the_directory_lock_in_place(new_page: Any, directory: Directory) -> None:
-    user = enrol_directory_user(directory, new_page)
-    lock_in_directory(directory, user)
-    page = new_page()
-    pages.sign_in_with_password(page, directory.stack.login_url, user.uid, user.password)
+    user, page = at_the_lock_recovery_page(directory, new_page)
     assert pages.on_locked_recovery_page(page)
 
     pages.enter_code(page, random_wrong_code())

@@ -44,16 +44,6 @@ def sign_in_with_code(page: Any, stack: Stack, user: User, code: str, password: 
     pages.enter_code(page, code)
 
 
-def finish_setup_if_asked(page: Any) -> list[str]:
-    """A used recovery code is replaced by a fresh set: the setup page follows a recovery."""
-    if not pages.on_setup_page(page) and page.locator("#backup-code-generate").count() == 0:
-        return []
-    pages.accept_regeneration_if_asked(page)
-    codes = pages.codes_on_setup_page(page)
-    pages.confirm_codes_saved(page)
-    return codes
-
-
 def brute_force_status(stack: Stack, user: User) -> dict[str, Any]:
     return dict(stack.admin().get_bruteforce_detection_status(user.id))
 
@@ -118,7 +108,7 @@ def test_forgot_password_with_email_link_and_code_sets_the_new_password(
     pages.screenshot(page, "reset-new-password")
 
     pages.set_new_password(page, NEW_PASSWORD)
-    finish_setup_if_asked(page)
+    pages.finish_setup_if_asked(page)
     pages.expect_signed_in(page, REDIRECT_URI)
 
     later = new_page()
@@ -162,7 +152,7 @@ def test_old_codes_are_refused_once_the_new_set_is_issued(new_page: Any, recover
     page = new_page()
     reset_password_with_code(page, recovery, user, user.codes[0])
     pages.set_new_password(page, NEW_PASSWORD)
-    new_codes = finish_setup_if_asked(page)
+    new_codes = pages.finish_setup_if_asked(page)
     assert new_codes, "expected a fresh set after the reset"
 
     later = new_page()
@@ -250,6 +240,14 @@ def sign_in_remembering(page: Any, stack: Stack, user: User, code: str) -> None:
     pages.expect_signed_in(page, REDIRECT_URI)
 
 
+def remembered_user(stack: Stack, new_page: Any) -> tuple[User, Any]:
+    """An enrolled user who signed in with a code, and the page (its browser now remembered)."""
+    user = enrol(stack, new_page)
+    page = new_page()
+    sign_in_remembering(page, stack, user, user.codes[0])
+    return user, page
+
+
 def test_a_second_factor_sets_a_device_cookie(new_page: Any, recovery: Stack) -> None:
     user = enrol(recovery, new_page)
     page = new_page()
@@ -276,9 +274,7 @@ def test_a_sign_in_from_a_new_device_is_mailed(new_page: Any, recovery: Stack) -
 
 
 def test_a_remembered_device_skips_the_second_factor(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    sign_in_remembering(page, recovery, user, user.codes[0])
+    user, page = remembered_user(recovery, new_page)
     pages.log_out(page, recovery.logout_url)
 
     pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
@@ -311,9 +307,7 @@ def test_another_users_device_cookie_is_not_accepted(new_page: Any, recovery: St
 
 
 def test_a_tampered_device_cookie_is_not_accepted(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    sign_in_remembering(page, recovery, user, user.codes[0])
+    user, page = remembered_user(recovery, new_page)
     pages.log_out(page, recovery.logout_url)
     cookie = pages.device_cookie(page)
     assert cookie is not None
@@ -327,9 +321,7 @@ def test_a_tampered_device_cookie_is_not_accepted(new_page: Any, recovery: Stack
 
 
 def test_a_password_change_forgets_remembered_devices(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    sign_in_remembering(page, recovery, user, user.codes[0])
+    user, page = remembered_user(recovery, new_page)
     pages.log_out(page, recovery.logout_url)
     recovery.admin().update_user(user.id, {"requiredActions": ["UPDATE_PASSWORD"]})
     pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
@@ -344,9 +336,7 @@ def test_a_password_change_forgets_remembered_devices(new_page: Any, recovery: S
 
 
 def test_the_devices_page_lists_the_remembered_device(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    sign_in_remembering(page, recovery, user, user.codes[0])
+    _user, page = remembered_user(recovery, new_page)
 
     page.goto(recovery.login_url_with(kc_action="backup-code-devices"))
     page.wait_for_load_state()
@@ -357,9 +347,7 @@ def test_the_devices_page_lists_the_remembered_device(new_page: Any, recovery: S
 
 
 def test_forgetting_all_devices_asks_for_a_code_at_the_next_sign_in(new_page: Any, recovery: Stack) -> None:
-    user = enrol(recovery, new_page)
-    page = new_page()
-    sign_in_remembering(page, recovery, user, user.codes[0])
+    user, page = remembered_user(recovery, new_page)
     page.goto(recovery.login_url_with(kc_action="backup-code-devices"))
     page.wait_for_load_state()
     pages.forget_all_devices(page)
@@ -384,7 +372,7 @@ def test_a_temporarily_locked_user_gets_in_with_the_password_and_a_code(
     assert pages.on_locked_recovery_page(page), f"expected the lock-recovery code page, got {page.url}"
     pages.screenshot(page, "locked-recovery")
     pages.enter_code(page, user.codes[0])
-    finish_setup_if_asked(page)
+    pages.finish_setup_if_asked(page)
 
     pages.expect_signed_in(page, REDIRECT_URI)
 
@@ -420,7 +408,7 @@ def test_a_locked_user_who_forgot_the_password_resets_it_with_the_link_and_a_cod
     reset_password_with_code(page, recovery, user, user.codes[0])
     assert pages.on_update_password_page(page), f"expected the new-password page, got {page.url}"
     pages.set_new_password(page, NEW_PASSWORD)
-    finish_setup_if_asked(page)
+    pages.finish_setup_if_asked(page)
     pages.expect_signed_in(page, REDIRECT_URI)
 
     assert brute_force_status(recovery, user).get("disabled") is False
