@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Executable, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,8 @@ from bridge.schema import metadata
 from bridge.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -85,8 +87,12 @@ _UPSERT_INSERTS: dict[str, Callable[[Table], Any]] = {
 
 def insert_for(conn: Connection, table: Table) -> Any:
     """A dialect-specific INSERT with ``on_conflict_do_update`` (SQLite ≥3.24 and PostgreSQL)."""
+    return _for_dialect(conn, _UPSERT_INSERTS)(table)
+
+
+def _for_dialect(conn: Connection, choices: dict[str, T]) -> T:
     try:
-        return _UPSERT_INSERTS[conn.dialect.name](table)
+        return choices[conn.dialect.name]
     except KeyError:
         raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}") from None
 
@@ -102,7 +108,4 @@ class Upsert:
         self._statements = {name: build(insert) for name, insert in _UPSERT_INSERTS.items()}
 
     def on(self, conn: Connection) -> Executable:
-        try:
-            return self._statements[conn.dialect.name]
-        except KeyError:
-            raise NotImplementedError(f"unsupported database dialect: {conn.dialect.name}") from None
+        return _for_dialect(conn, self._statements)

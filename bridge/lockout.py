@@ -273,7 +273,7 @@ def _release_expired(conn: Connection, realm: str, user_id: str, max_failures: i
     )
     if reset.rowcount != 1:
         return False
-    conn.execute(delete(locks).where(_codes_lock(realm, user_id), locks.c.kind == TEMPORARY))
+    conn.execute(_DELETE_TEMPORARY_CODES_LOCK, {"p_realm": realm, "p_user_id": user_id})
     return True
 
 
