@@ -34,7 +34,15 @@ class HashGate:
         self._semaphore.undo = True
 
     def __enter__(self) -> None:
-        self._semaphore.acquire()  # waits with the GIL released
+        while True:
+            try:
+                self._semaphore.acquire()  # waits with the GIL released
+                return
+            except sysv_ipc.Error as error:
+                if not _interrupted(error):
+                    raise
+                # The signal's Python handler runs on the way back here: serve's SIGTERM handler
+                # raises SystemExit and ends the wait; anything else waits on (PEP 475).
 
     def __exit__(
         self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
@@ -54,3 +62,10 @@ class HashGate:
         """Delete the semaphore (the creating process only, once its workers are gone)."""
         if os.getpid() == self._owner:
             self._semaphore.remove()
+
+
+def _interrupted(error: sysv_ipc.Error) -> bool:
+    """semop() failed with EINTR: after a handled signal, and after a stop signal (kill -STOP, a
+    debugger or a sampling profiler attaching) even without a handler (signal(7)). sysv_ipc reports
+    EINTR, and only EINTR, as its base ``Error``; every other failure has its own subclass."""
+    return type(error) is sysv_ipc.Error

@@ -78,6 +78,39 @@ def test_a_worker_killed_while_holding_a_slot_gives_it_back(gate: Any) -> None:
     assert shared.free == 1
 
 
+def _wait_for_a_slot(gate: HashGate, waiting: Any, through: Any) -> None:
+    signal.signal(signal.SIGUSR1, lambda *_: None)  # a handled signal, as serve's SIGTERM handler
+    waiting.set()
+    with gate:
+        through.set()
+
+
+@pytest.mark.parametrize(
+    "interruption",
+    [(signal.SIGSTOP, signal.SIGCONT), (signal.SIGUSR1,)],
+    ids=["stopped-and-continued", "handled-signal"],
+)
+def test_a_signal_while_waiting_for_a_slot_does_not_fail_the_wait(
+    gate: Any, interruption: tuple[signal.Signals, ...]
+) -> None:
+    # semop() returns EINTR after a stop signal (a debugger, a profiler, kill -STOP) or a handled one;
+    # the request waiting for its hash must go on waiting, not answer 500.
+    shared = gate(1)
+    waiting, through = fork.Event(), fork.Event()
+    with shared:
+        child = fork.Process(target=_wait_for_a_slot, args=(shared, waiting, through))
+        child.start()
+        assert waiting.wait(30)
+        time.sleep(0.2)  # into semop()
+        for signum in interruption:
+            os.kill(child.pid, signum)
+        time.sleep(0.2)
+        assert not through.is_set()
+    child.join(60)
+    assert through.is_set() and child.exitcode == 0
+    assert shared.free == 1
+
+
 def test_every_argon2_evaluation_of_the_app_holds_a_slot(gate: Any) -> None:
     shared = gate(1)
     seen: list[int] = []
