@@ -1,6 +1,7 @@
 """The Flask app factory: the ``/v1`` API, the operational endpoints and uniform JSON errors.
 
-Every answer that is not a success is ``{"error", "message"}``; an unexpected exception is logged
+Every answer that is not a success is ``{"error", "message"}``; a database that cannot be reached is a
+503 ``unavailable`` with ``Retry-After``; an unexpected exception is logged
 (with its request id, never the request body) and answered with a bare ``{"error": "internal"}``,
 so no stack trace reaches a caller. Each request gets an id (the caller's ``X-Request-Id`` when it is
 sane, else a new UUID), echoed in the response and attached to every log line.
@@ -17,6 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -28,6 +30,7 @@ from bridge.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
 REQUEST_ID_HEADER = "X-Request-Id"
+DATABASE_RETRY_AFTER_SECONDS = 5
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 log = logging.getLogger("bridge.app")
@@ -189,10 +192,25 @@ def _add_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Response:
+        # The database is down, unreachable or busy past the timeout: nothing the caller sent is wrong,
+        # and the same request may succeed shortly. One line per request, not a trace: an outage
+        # would otherwise bury the log. Every transaction of the request was rolled back.
+        log.error("database unavailable in %s %s: %s", request.method, request.path, _first_line(exc.orig))
+        response = api.error_response(503, "unavailable", "the database is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(Exception)
     def _internal(exc: Exception) -> Response:
         log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc)
         return api.error_response(500, "internal", "internal error; the request id is in the logs")
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).strip() if error is not None else ""
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _snake(name: Any) -> str:

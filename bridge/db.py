@@ -2,7 +2,9 @@
 
 SQLite is the single-node default and PostgreSQL the multi-node one; both must give the same
 answers under concurrency. SQLite gets WAL (readers never block the writer), a 30 s busy timeout
-(writers queue instead of failing) and enforced foreign keys on every new connection. The store keeps
+(writers queue instead of failing) and enforced foreign keys on every new connection. Both engines hide
+bound values in their errors: a failed statement's message may reach the log, its values (hashes,
+contacts, addresses) must not. The store keeps
 its write transactions short and never hashes inside one, so the single SQLite writer lock is cheap.
 """
 
@@ -32,7 +34,7 @@ def make_engine(settings: Settings) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
         return _sqlite_engine(url, settings)
-    return create_engine(url, pool_pre_ping=True, future=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
@@ -43,6 +45,7 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
         future=True,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)

@@ -140,6 +140,26 @@ def test_unexpected_exception_is_a_bare_500_without_trace(
     assert logged, "the exception and its trace go to the log"
 
 
+def test_a_database_that_cannot_answer_is_503_with_retry_after(
+    bridge_app: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {"p": SECRET_LOOKING}, Exception("database is locked"))
+
+    monkeypatch.setattr(bridge_app.service, "status", unreachable)
+    with caplog.at_level(logging.ERROR, logger="bridge.app"):
+        response = bridge_app.client.get("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
+    is_error(response, 503, "unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in logged] == [
+        "database unavailable in GET /v1/realms/demo/users/alice/codes: database is locked"
+    ]
+    assert not logged[0].exc_info, "an outage logs one line per request, not a trace"
+
+
 def test_request_id_is_generated_and_echoed(bridge_app: Any) -> None:
     response = bridge_app.client.get("/healthz")
     assert len(response.headers["X-Request-Id"]) == 36

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bridge import service
 from bridge.service import BackupCodes
@@ -68,3 +68,10 @@ def test_rate_limit_and_audit_on_postgres(pg_engine: Engine) -> None:
     assert reasons == ["invalid", "invalid", "rate_limited"]
     events = [e["event"] for e in audit.query(pg_engine, realm=REALM, user_id=USER)]
     assert events == ["issued", "failed", "failed"]
+
+
+def test_a_failed_statement_never_carries_its_bound_values_on_postgres(pg_engine: Engine) -> None:
+    with pytest.raises(Exception) as raised, pg_engine.connect() as conn:
+        conn.execute(text("SELECT no_such_column FROM codes WHERE hash = :h"), {"h": "secret-value-1"})
+    assert "no_such_column" in str(raised.value)
+    assert "secret-value-1" not in str(raised.value)

@@ -46,6 +46,14 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(engine: Engine
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_a_failed_statement_never_carries_its_bound_values(engine: Engine) -> None:
+    # Its message may reach the log (database-unavailable answers log it); the values must not.
+    with pytest.raises(Exception) as raised, engine.connect() as conn:
+        conn.execute(text("SELECT no_such_column FROM codes WHERE hash = :h"), {"h": "secret-value-1"})
+    assert "no_such_column" in str(raised.value)
+    assert "secret-value-1" not in str(raised.value)
+
+
 def test_postgres_urls_are_driven_by_psycopg_3() -> None:
     engine = db.make_engine(Settings(database_url="postgresql://u@127.0.0.1:1/x"))
     assert engine.dialect.driver == "psycopg"
