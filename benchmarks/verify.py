@@ -1,11 +1,11 @@
 """How close the served bridge comes to raw Argon2, and what a wrong code costs.
 
-Run: ``.venv/bin/python benchmarks/verify.py`` (about a minute; uses a throwaway SQLite database and a
+Run: ``.venv/bin/python benchmarks/verify.py`` (about two minutes; uses a throwaway SQLite database and a
 ``backup-codes serve --workers 2`` on a free loopback port, with the Argon2 cost from the environment,
 i.e. the production defaults unless BACKUP_CODES_ARGON2_* are set).
 
-Prints:
-* raw Argon2 verifications per second with 2 processes (the ceiling);
+Prints, for each of ``BENCH_ROUNDS`` short rounds (3), and the median ratios over them:
+* raw Argon2 verifications per second with 2 processes (the ceiling), right before and after the round;
 * bridge verifications per second over HTTP (valid codes, 4 client threads on keep-alive connections,
   with a minimal HTTP/1.1 client, ``KeepAlive``: the load generator shares the cores, and whatever CPU
   it spends is taken from the service it measures);
@@ -47,10 +47,11 @@ from bridge.db import make_engine  # noqa: E402
 from bridge.hash_gate import HashGate  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 
-VERIFY_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+VERIFY_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))  # per round
 CLIENT_THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "4"))
 LATENCY_SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "90"))
-RAW_PER_PROCESS = int(os.environ.get("BENCH_RAW_PER_PROCESS", "150"))
+RAW_PER_PROCESS = int(os.environ.get("BENCH_RAW_PER_PROCESS", "100"))
 CODES_PER_USER = 10
 WORKERS = 2
 THREADS = os.environ.get("BENCH_THREADS", "")  # empty: the serve default
@@ -75,13 +76,24 @@ def _raw_loop(args: tuple[dict[str, int], str, int]) -> float:
     return time.perf_counter() - started
 
 
-def raw_argon2(settings: Settings) -> tuple[float, float]:
-    """(verifications/s with 2 processes, median ms of one verification in this process)."""
+def raw_argon2(settings: Settings) -> float:
+    """Verifications/s with 2 processes (the ceiling)."""
     params = {
         "time_cost": settings.argon2_time_cost,
         "memory_cost": settings.argon2_memory_cost,
         "parallelism": settings.argon2_parallelism,
     }
+    stored = hasher(settings).hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    with Pool(2) as pool:
+        pool.map(_raw_loop, [(params, stored, 5)] * 2)  # warm up both processes
+        started = time.perf_counter()
+        pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
+        elapsed = time.perf_counter() - started
+    return 2 * RAW_PER_PROCESS / elapsed
+
+
+def single_verify_ms(settings: Settings) -> float:
+    """Median ms of one verification in this process, nothing else running."""
     ph = hasher(settings)
     stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
     single = []
@@ -89,12 +101,7 @@ def raw_argon2(settings: Settings) -> tuple[float, float]:
         started = time.perf_counter()
         ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
         single.append((time.perf_counter() - started) * 1000)
-    with Pool(2) as pool:
-        pool.map(_raw_loop, [(params, stored, 5)] * 2)  # warm up both processes
-        started = time.perf_counter()
-        pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
-        elapsed = time.perf_counter() - started
-    return 2 * RAW_PER_PROCESS / elapsed, statistics.median(single)
+    return statistics.median(single)
 
 
 def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate: HashGate) -> None:
@@ -353,49 +360,54 @@ def main() -> None:
         f"Argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_cost} KiB "
         f"p={settings.argon2_parallelism}; "
         f"{os.cpu_count()} CPU(s); {WORKERS} bridge workers (threads: {THREADS or 'default'}); "
-        f"{CLIENT_THREADS} client threads",
+        f"{CLIENT_THREADS} client threads; {ROUNDS} rounds",
         flush=True,
     )
-    # Raw Argon2 is measured before and after the bridge run and averaged: on a shared machine the
-    # load from elsewhere changes within a minute, and the ratio should compare like with like.
-    raw_before, single_ms = raw_argon2(settings)
-    print(f"raw Argon2 verify, 2 processes      : {raw_before:8.1f} verifies/s (before)", flush=True)
-    print(f"raw Argon2 verify, one (median)     : {single_ms:8.2f} ms", flush=True)
-
+    print(f"raw Argon2 verify, one (median)     : {single_verify_ms(settings):8.2f} ms", flush=True)
+    print()
+    print("round  raw before  bridge  bare Flask  raw after   bridge/raw  bare/raw   (verifies/s)")
+    ratios: list[float] = []
+    bare_ratios: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         bridge = Bridge(Path(tmp))
         try:
-            needed = -(-(VERIFY_REQUESTS + CLIENT_THREADS * 2) // CODES_PER_USER)
-            users = issue_users(bridge, needed, "tp")
-            bridge_vps = throughput(bridge, users)
-            print(
-                f"bridge verify over HTTP (valid)     : {bridge_vps:8.1f} verifies/s "
-                f"({VERIFY_REQUESTS} requests)",
-                flush=True,
-            )
+            per_round = -(-(VERIFY_REQUESTS + CLIENT_THREADS * 2) // CODES_PER_USER)
+            users = issue_users(bridge, per_round * ROUNDS, "tp")
+            names = list(users)
+            # Short rounds, raw Argon2 measured right before and after each: the load from elsewhere on
+            # a shared machine changes within a minute, and each ratio should compare like with like.
+            for n in range(ROUNDS):
+                mine = {user: users[user] for user in names[n * per_round : (n + 1) * per_round]}
+                raw_before = raw_argon2(settings)
+                bridge_vps = throughput(bridge, mine)
+                bare_vps = bare_flask_ceiling(settings, mine)
+                raw_after = raw_argon2(settings)
+                raw_vps = (raw_before + raw_after) / 2
+                ratios.append(bridge_vps / raw_vps)
+                bare_ratios.append(bare_vps / raw_vps)
+                print(
+                    f"{n + 1:5d}  {raw_before:10.1f}  {bridge_vps:6.1f}  {bare_vps:10.1f}  {raw_after:9.1f}"
+                    f"   {ratios[-1]:10.2f}  {bare_ratios[-1]:8.2f}",
+                    flush=True,
+                )
 
             # Wrong codes: spread over users so no one reaches the failure limit (a lock skips hashing).
             wrong_users = list(issue_users(bridge, max(1, LATENCY_SAMPLES // 3), "wrong"))
             wrong, malformed, one_verify_ms = latencies_ms(bridge, wrong_users, settings)
-            print(f"wrong-code request (median)         : {wrong:8.2f} ms", flush=True)
-            print(f"malformed request, no hash (median) : {malformed:8.2f} ms", flush=True)
-            print(f"one Argon2 verify, same time (med.) : {one_verify_ms:8.2f} ms", flush=True)
             rss = {pid: peak_rss_mb(pid) for pid in bridge.worker_pids()}
         finally:
             bridge.stop()
 
-    bare_vps = bare_flask_ceiling(settings, users)
-    print(f"bare Flask + waitress, Argon2 only  : {bare_vps:8.1f} verifies/s", flush=True)
-    raw_after, _ = raw_argon2(settings)
-    raw_vps = (raw_before + raw_after) / 2
-    print(f"raw Argon2 verify, 2 processes      : {raw_after:8.1f} verifies/s (after)")
-    print(f"raw Argon2 verify, 2 processes, mean: {raw_vps:8.1f} verifies/s")
-    ratio = bridge_vps / raw_vps
-    cost = (wrong - malformed) / one_verify_ms
     print()
-    print(f"throughput ratio bridge/raw         : {ratio:8.2f}   (target >= 0.9)")
-    print(f"  for scale, bare Flask/raw         : {bare_vps / raw_vps:8.2f}   (nothing but the hash)")
-    print(f"wrong-code cost / one Argon2 verify : {cost:8.2f}   (target <= 1.1)")
+    print(f"wrong-code request (median)         : {wrong:8.2f} ms")
+    print(f"malformed request, no hash (median) : {malformed:8.2f} ms")
+    print(f"one Argon2 verify, same time (med.) : {one_verify_ms:8.2f} ms")
+    print()
+    print(f"throughput ratio bridge/raw, median : {statistics.median(ratios):8.2f}   (target >= 0.9)")
+    print(f"  for scale, bare Flask/raw, median : {statistics.median(bare_ratios):8.2f}   (only the hash)")
+    print(
+        f"wrong-code cost / one Argon2 verify : {(wrong - malformed) / one_verify_ms:8.2f}   (target <= 1.1)"
+    )
     for pid, mb in rss.items():
         print(f"peak RSS worker {pid:<8}           : {mb:8.1f} MB (target <= 150 MB)")
 
