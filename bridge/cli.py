@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 EXIT_ERROR = 2
 PLUGIN_MODULES = ("bridge.realm", "bridge.ldap_sync")
 SHUTDOWN_GRACE_SECONDS = 30
+# serve stops gracefully on each (in-flight requests finish, the hash gate's semaphore is removed); a
+# hangup included: the default action would kill the supervisor without either.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CRASH_LOOP_SECONDS = 5.0  # a worker dying this soon after start, repeatedly, is a configuration problem
 CRASH_LOOP_LIMIT = 5
 SWITCH_INTERVAL_SECONDS = 0.0005  # serve workers; see _worker
@@ -543,8 +546,8 @@ def _worker(
     # it may wait that long behind a thread running Python while another worker's core idles for the
     # slot (measured: 0.75-0.83 of raw Argon2 at 5 ms, 0.84-0.88 at 0.5 ms, less again at 0.2 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGINT, _exit_on_signal)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _exit_on_signal)
     app = create_app(settings, hash_gate=hash_gate)
     waitress.serve(
         app,
@@ -609,8 +612,8 @@ class _Supervisor:
         self.quick_deaths = 0
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._stop)
         signal.signal(signal.SIGALRM, self._kill_stragglers)
         for _ in range(self.count):
             self._spawn()

@@ -152,6 +152,18 @@ def test_serve_removes_its_semaphore_when_it_stops(start_bridge: Any) -> None:
     assert semaphore not in _semaphore_ids()
 
 
+@pytest.mark.skipif(not Path("/proc/sysvipc/sem").exists(), reason="needs Linux /proc/sysvipc")
+def test_a_hangup_stops_serve_as_cleanly_as_sigterm(start_bridge: Any) -> None:
+    # SIGHUP (the terminal closed, or a careless `kill -HUP`) used to kill the supervisor outright:
+    # workers cut short and the semaphore left behind.
+    bridge = start_bridge(workers=2)
+    semaphore = int(re.search(r"hash gate: semaphore (\d+)", bridge.log_text()).group(1))  # type: ignore[union-attr]
+    bridge.process.send_signal(signal.SIGHUP)
+    assert bridge.process.wait(60) == 0
+    assert semaphore not in _semaphore_ids()
+    assert "stopping 2 worker(s)" in bridge.log_text()
+
+
 def test_serve_names_the_semaphore_when_the_kernel_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import sysv_ipc
 
