@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import api, logs, metrics
-from bridge.db import make_engine
+from bridge.db import make_engine, unavailable_reason
 from bridge.hashing import CodeHasher
 from bridge.service import BackupCodes
 from bridge.settings import Settings
@@ -197,7 +197,7 @@ def _add_error_handlers(app: Flask) -> None:
         # The database is down, unreachable or busy past the timeout: nothing the caller sent is wrong,
         # and the same request may succeed shortly. One line per request, not a trace: an outage
         # would otherwise bury the log. Every transaction of the request was rolled back.
-        log.error("database unavailable in %s %s: %s", request.method, request.path, _first_line(exc.orig))
+        log.error("database unavailable in %s %s: %s", request.method, request.path, unavailable_reason(exc))
         response = api.error_response(503, "unavailable", "the database is unavailable; try again shortly")
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
@@ -206,11 +206,6 @@ def _add_error_handlers(app: Flask) -> None:
     def _internal(exc: Exception) -> Response:
         log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc)
         return api.error_response(500, "internal", "internal error; the request id is in the logs")
-
-
-def _first_line(error: BaseException | None) -> str:
-    text = str(error).strip() if error is not None else ""
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _snake(name: Any) -> str:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Executable, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from bridge.schema import metadata
 from bridge.settings import Settings
@@ -61,6 +62,12 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode except on power loss
     finally:
         cursor.close()
+
+
+def unavailable_reason(error: DBAPIError) -> str:
+    """One log line for a database that cannot answer: the driver's first line (no trace, no values)."""
+    text = str(error.orig).strip() if error.orig is not None else ""
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def create_all(engine: Engine) -> None:

@@ -49,9 +49,10 @@ from ldap3 import (
 from ldap3.core.exceptions import LDAPException
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine, and_, delete, exists, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from bridge import audit
-from bridge.db import as_utc, insert_for, utcnow
+from bridge.db import as_utc, insert_for, unavailable_reason, utcnow
 from bridge.directory import (
     AttributeNames,
     DirectoryAccount,
@@ -989,13 +990,18 @@ class LdapSync:
         try:
             while not stop.is_set():
                 started = time.monotonic()
-                if self.acquire_lease():
+                if self._lease_or_wait():
                     try:
                         self.run_once()
                     except DirectoryUnavailable as exc:
                         log.error("ldap-sync: pass failed after retries: %s", exc)
                     except LeaseLost as exc:
                         log.warning("ldap-sync: %s", exc)
+                    except OperationalError as exc:
+                        ERRORS.labels("database").inc()
+                        log.error(
+                            "ldap-sync: database unavailable, pass abandoned: %s", unavailable_reason(exc)
+                        )
                     except Exception:
                         ERRORS.labels("internal").inc()
                         self._record_error("internal error (see log)")
@@ -1006,8 +1012,20 @@ class LdapSync:
                     wake.wait(min(0.5, max(0.0, deadline - time.monotonic())))
                 wake.clear()
         finally:
-            self.release_lease()
+            with contextlib.suppress(OperationalError):  # the lease runs out by itself
+                self.release_lease()
             self.directory.close()
+
+    def _lease_or_wait(self) -> bool:
+        """The lease, or False (wait for the next interval) while the database cannot answer: a
+        PostgreSQL restart or failover must not end the sync, only pause it."""
+        try:
+            return self.acquire_lease()
+        except OperationalError as exc:
+            self._holding = False
+            ERRORS.labels("database").inc()
+            log.error("ldap-sync: database unavailable, next try in an interval: %s", unavailable_reason(exc))
+            return False
 
     def _start_change_listener(self, wake: threading.Event, stop: threading.Event) -> None:
         """Where the server offers persistent search, use it as a doorbell; polling still reads the changes.

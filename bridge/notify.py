@@ -32,8 +32,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy.exc import OperationalError
 
-from bridge.db import as_utc, utcnow
+from bridge.db import as_utc, unavailable_reason, utcnow
 from bridge.devices import browser_and_system
 from bridge.schema import contacts, notifications
 from bridge.settings import Settings
@@ -453,6 +454,11 @@ class Notifier:
             return 0
         try:
             return self._deliver_due(now or utcnow())
+        except OperationalError as exc:  # down or restarting: one line per run, not a trace
+            log.error(
+                "notification run failed, database unavailable; retried next run: %s", unavailable_reason(exc)
+            )
+            return 0
         except Exception:
             log.exception("notification run failed; due mails are retried on the next run")
             return 0

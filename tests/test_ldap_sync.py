@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from bridge.ldap_sync import DirectoryUnavailable, LdapSync, LeaseLost, StaticRe
 from bridge.schema import audit_events, codes, contacts, directory_entries, job_state, notifications
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from tests.fixtures.postgres import refuse_connections
 from tests.fixtures.slapd import PERMANENT, Slapd
 
 pytestmark = pytest.mark.ldap
@@ -514,6 +516,37 @@ def test_run_loop_picks_up_a_lock_and_releases_the_lease_on_stop(tmp_path, slapd
 
     assert not thread.is_alive()
     assert bridge.sync.status()["leader"] is None
+
+
+@pytest.mark.postgres
+def test_run_loop_outlives_a_database_outage_and_syncs_once_it_is_back(
+    tmp_path, slapd, ldap_user, pg_empty_url, caplog
+) -> None:
+    user = ldap_user()
+    bridge = make_bridge(tmp_path, slapd, owner="loop", ldap_poll_seconds=0.2, database_url=pg_empty_url)
+    stop = threading.Event()
+    thread = threading.Thread(target=bridge.sync.run_forever, args=(stop,), daemon=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bridge.ldap_sync"):
+            refuse_connections(pg_empty_url, refuse=True)
+            thread.start()
+            while "database unavailable" not in caplog.text:  # bounded by the test timeout
+                assert thread.is_alive()
+                time.sleep(0.05)
+            time.sleep(0.5)  # a few more failed passes
+            assert thread.is_alive()
+            refuse_connections(pg_empty_url, refuse=False)
+        slapd.bad_binds(user.dn, 3)
+        while not bridge.lock(user.entry_uuid).locked:
+            assert thread.is_alive()
+            time.sleep(0.05)
+    finally:
+        refuse_connections(pg_empty_url, refuse=False)
+        stop.set()
+        thread.join(timeout=30)
+        bridge.engine.dispose()
+    assert not thread.is_alive()
+    assert "Traceback" not in caplog.text
 
 
 def test_metrics_count_scanned_entries_changes_and_lag(bridge, slapd, ldap_user) -> None:

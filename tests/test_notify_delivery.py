@@ -15,6 +15,7 @@ from bridge import db, notify
 from bridge.notify import Notifier, backoff
 from bridge.schema import contacts, notifications
 from bridge.settings import Settings
+from tests.fixtures.postgres import refuse_connections
 from tests.fixtures.smtp import SmtpServer
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # later than any row's next_attempt_at
@@ -303,3 +304,23 @@ def test_on_postgresql_two_notifiers_never_send_the_same_mail_twice(
     assert len(messages) == 30
     assert len({m["Message-ID"] for m in messages}) == 30
     assert {row(pg_engine, i).status for i in ids} == {"sent"}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_an_outage_is_one_log_line_and_the_mail_goes_out_after_it(
+    pg_engine: Engine, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    row_id = queue_mail(pg_engine)
+    notifier = Notifier(pg_engine, settings_for(smtp_server))
+    url = pg_engine.url.render_as_string(hide_password=False)
+    refuse_connections(url, refuse=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bridge.notify"):
+            assert notifier.run_once() == 0
+    finally:
+        refuse_connections(url, refuse=False)
+    [logged] = [r for r in caplog.records if r.name == "bridge.notify"]
+    assert "database unavailable" in logged.getMessage() and not logged.exc_info
+
+    assert notifier.run_once() == 1
+    assert row(pg_engine, row_id).status == "sent"

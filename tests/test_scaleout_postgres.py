@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+
+from tests.fixtures.postgres import refuse_connections
 
 pytestmark = pytest.mark.postgres
 
@@ -93,25 +94,10 @@ def test_each_node_audit_shows_what_both_nodes_did(nodes: tuple[Any, Any]) -> No
         assert [event["event"] for event in events] == ["issued", "used"]
 
 
-def _refuse_connections(database_url: str, refuse: bool) -> None:
-    name = database_url.rsplit("/", 1)[1]
-    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not refuse).lower()}'))
-            if refuse:
-                conn.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                    {"name": name},
-                )
-    finally:
-        admin.dispose()
-
-
 def test_a_node_whose_database_is_gone_answers_503_and_recovers(start_bridge: Any, pg_empty_url: str) -> None:
     node = start_bridge(database_url=pg_empty_url, env=ENV)
     code = issue(node, "dave")[0]
-    _refuse_connections(pg_empty_url, refuse=True)
+    refuse_connections(pg_empty_url, refuse=True)
     try:
         response = requests.post(
             f"{codes_url(node, 'dave')}/verify",
@@ -122,6 +108,6 @@ def test_a_node_whose_database_is_gone_answers_503_and_recovers(start_bridge: An
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "unavailable" and int(response.headers["Retry-After"]) > 0
     finally:
-        _refuse_connections(pg_empty_url, refuse=False)
+        refuse_connections(pg_empty_url, refuse=False)
     assert verify(node, "dave", code, "192.0.2.31")["valid"] is True, "the refused attempt used nothing"
     assert "Traceback" not in node.log_text()
