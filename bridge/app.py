@@ -196,8 +196,8 @@ def _add_error_handlers(app: Flask) -> None:
     def _database_unavailable(exc: OperationalError) -> Response:
         # The database is down, unreachable or busy past the timeout: nothing the caller sent is wrong,
         # and the same request may succeed shortly. One line per request, not a trace: an outage
-        # would otherwise bury the log. The failed transaction was rolled back: no code is used without
-        # its answer (an attempt counted before the hash stays counted, like any failed attempt).
+        # would otherwise bury the log. The open transaction was rolled back; an attempt counted before
+        # the hash stays counted, like any failed attempt (see the spec's Unavailable response).
         log.error("database unavailable in %s %s: %s", request.method, request.path, unavailable_reason(exc))
         response = api.error_response(503, "unavailable", "the database is unavailable; try again shortly")
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)

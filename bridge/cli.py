@@ -33,7 +33,7 @@ EXIT_ERROR = 2
 PLUGIN_MODULES = ("bridge.realm", "bridge.ldap_sync")
 SHUTDOWN_GRACE_SECONDS = 30
 # serve stops gracefully on each (in-flight requests finish, the hash gate's semaphore is removed); a
-# hangup included: the default action would kill the supervisor without either.
+# hangup included, unless ignored (nohup): the default action would kill the supervisor without either.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CRASH_LOOP_SECONDS = 5.0  # a worker dying this soon after start, repeatedly, is a configuration problem
 CRASH_LOOP_LIMIT = 5
@@ -546,8 +546,7 @@ def _worker(
     # it may wait that long behind a thread running Python while another worker's core idles for the
     # slot (measured: 0.75-0.83 of raw Argon2 at 5 ms, 0.84-0.88 at 0.5 ms, less again at 0.2 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, _exit_on_signal)
+    _on_stop_signals(_exit_on_signal)
     app = create_app(settings, hash_gate=hash_gate)
     waitress.serve(
         app,
@@ -560,6 +559,13 @@ def _worker(
         _quiet=True,
     )
     return 0
+
+
+def _on_stop_signals(handler: Callable[[int, Any], None]) -> None:
+    for signum in STOP_SIGNALS:
+        if signum == signal.SIGHUP and signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # started under nohup: a hangup is meant to leave it running
+        signal.signal(signum, handler)
 
 
 def _exit_on_signal(_signum: int, _frame: Any) -> None:
@@ -612,8 +618,7 @@ class _Supervisor:
         self.quick_deaths = 0
 
     def run(self) -> int:
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, self._stop)
+        _on_stop_signals(self._stop)
         signal.signal(signal.SIGALRM, self._kill_stragglers)
         for _ in range(self.count):
             self._spawn()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Executable, Table, create_engine, event
+from sqlalchemy import Engine, Executable, Table, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -24,6 +24,7 @@ from bridge.schema import metadata
 from bridge.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 T = TypeVar("T")
 
@@ -35,7 +36,13 @@ def make_engine(settings: Settings) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
         return _sqlite_engine(url, settings)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
+    # An unreachable host (dropped packets during a failover) would otherwise hold each request for
+    # the kernel's TCP timeout, minutes, long after Keycloak gave up waiting; the URL may set its own.
+    given = make_url(url).query
+    connect_args = {} if "connect_timeout" in given else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+    return create_engine(
+        url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, future=True
+    )
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:

@@ -41,8 +41,9 @@ class HashGate:
             except sysv_ipc.Error as error:
                 if not _interrupted(error):
                     raise
-                # The signal's Python handler runs on the way back here: serve's SIGTERM handler
-                # raises SystemExit and ends the wait; anything else waits on (PEP 475).
+                # Wait on (PEP 475). Python runs signal handlers in the main thread: in serve the
+                # wait is on a request thread, which gets its slot and finishes its request while
+                # SIGTERM's SystemExit stops waitress in the main thread (a graceful stop).
 
     def __exit__(
         self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
@@ -57,6 +58,11 @@ class HashGate:
     @property
     def free(self) -> int:
         return int(self._semaphore.value)
+
+    @property
+    def waiting(self) -> int:
+        """Threads, in any process, blocked waiting for a slot (the kernel's semncnt)."""
+        return int(self._semaphore.waiting_for_nonzero)
 
     def remove(self) -> None:
         """Delete the semaphore (the creating process only, once its workers are gone)."""

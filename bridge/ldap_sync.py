@@ -533,6 +533,9 @@ class LdapSync:
         raise AssertionError("unreachable")
 
     def _pass(self, full: bool | None) -> PassResult:
+        # Entries queued by an abandoned pass are not written later over what a newer pass (or the
+        # instance that took the lease over) recorded; they are read and applied again instead.
+        self._pending.clear()
         state = self._load_state()
         self._policies = {}  # policies may change between passes
         due = full
@@ -713,7 +716,9 @@ class LdapSync:
             return
         try:
             self.apply(account, row, result)
-        except DirectoryUnavailable:
+        except (DirectoryUnavailable, OperationalError):
+            # Not this entry's fault: skipping it would let the watermark move past its change. The
+            # pass is abandoned and the next one reads the entry again.
             raise
         except Exception as exc:  # one bad entry never stops the sync
             ERRORS.labels("apply").inc()

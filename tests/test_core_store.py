@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from bridge import audit, db, lockout, ratelimit
 from bridge.lockout import Lock
@@ -52,6 +52,25 @@ def test_a_failed_statement_never_carries_its_bound_values(engine: Engine) -> No
         conn.execute(text("SELECT no_such_column FROM codes WHERE hash = :h"), {"h": "secret-value-1"})
     assert "no_such_column" in str(raised.value)
     assert "secret-value-1" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "timeout"),
+    [("postgresql://u@192.0.2.1/x", 5), ("postgresql://u@192.0.2.1/x?connect_timeout=20", "20")],
+    ids=["default", "from-the-url"],
+)
+def test_postgres_connections_give_up_after_a_bounded_time(url: str, timeout: object) -> None:
+    engine = db.make_engine(Settings(database_url=url))
+    seen: dict[str, object] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def _capture(_dialect: object, _record: object, _args: object, params: dict[str, object]) -> None:
+        seen.update(params)
+        raise ConnectionAbortedError("captured")
+
+    with pytest.raises(Exception, match="captured"), engine.connect():
+        pass
+    assert seen["connect_timeout"] == timeout
 
 
 def test_postgres_urls_are_driven_by_psycopg_3() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from bridge.app import BoundedHasher
 from bridge.hash_gate import HashGate
@@ -101,7 +102,8 @@ def test_a_signal_while_waiting_for_a_slot_does_not_fail_the_wait(
         child = fork.Process(target=_wait_for_a_slot, args=(shared, waiting, through))
         child.start()
         assert waiting.wait(30)
-        time.sleep(0.2)  # into semop()
+        while shared.waiting == 0:  # until the child blocks in semop() (bounded by the test timeout)
+            time.sleep(0.01)
         for signum in interruption:
             os.kill(child.pid, signum)
         time.sleep(0.2)
@@ -162,6 +164,18 @@ def test_a_hangup_stops_serve_as_cleanly_as_sigterm(start_bridge: Any) -> None:
     assert bridge.process.wait(60) == 0
     assert semaphore not in _semaphore_ids()
     assert "stopping 2 worker(s)" in bridge.log_text()
+
+
+def test_serve_started_under_nohup_survives_a_hangup(start_bridge: Any) -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does; serve inherits it
+    try:
+        bridge = start_bridge(workers=1)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    bridge.process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert bridge.process.poll() is None
+    assert requests.get(f"{bridge.url}/healthz", timeout=30).status_code == 200
 
 
 def test_serve_names_the_semaphore_when_the_kernel_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -415,6 +415,30 @@ def test_directory_down_is_recorded_and_the_next_pass_resumes_from_the_watermark
     assert bridge.sync.status()["last_error"] is None
 
 
+def test_a_database_failure_while_applying_an_entry_abandons_the_pass_instead_of_skipping_it(
+    bridge, slapd, ldap_user, monkeypatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    user = ldap_user()
+    bridge.run()
+    watermark = bridge.sync.status()["watermark"]
+    slapd.bad_binds(user.dn, 3)
+
+    def database_gone(*_args: Any, **_kwargs: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bridge.svc, "set_lock", database_gone)
+        with pytest.raises(OperationalError):
+            bridge.run()
+    assert bridge.sync.status()["watermark"] == watermark, "the lock was not applied: read it again"
+
+    bridge.run()
+
+    assert bridge.lock(user.entry_uuid).locked
+
+
 def test_watermark_survives_a_new_sync_instance(tmp_path, slapd, ldap_user) -> None:
     first = make_bridge(tmp_path, slapd)
     first.run()

@@ -313,8 +313,8 @@ def test_on_postgresql_an_outage_is_one_log_line_and_the_mail_goes_out_after_it(
     row_id = queue_mail(pg_engine)
     notifier = Notifier(pg_engine, settings_for(smtp_server))
     url = pg_engine.url.render_as_string(hide_password=False)
-    refuse_connections(url, refuse=True)
     try:
+        refuse_connections(url, refuse=True)
         with caplog.at_level(logging.ERROR, logger="bridge.notify"):
             assert notifier.run_once() == 0
     finally:
