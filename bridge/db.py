@@ -2,10 +2,10 @@
 
 SQLite is the single-node default and PostgreSQL the multi-node one; both must give the same
 answers under concurrency. SQLite gets WAL (readers never block the writer), a 30 s busy timeout
-(writers queue instead of failing) and enforced foreign keys on every new connection. Both engines hide
-bound values in their errors: a failed statement's message may reach the log, its values (hashes,
-contacts, addresses) must not. The store keeps
+(writers queue instead of failing) and enforced foreign keys on every new connection. The store keeps
 its write transactions short and never hashes inside one, so the single SQLite writer lock is cheap.
+Both engines hide bound values in their errors: a failed statement's message may reach the log, its
+values (hashes, contacts, addresses) must not.
 """
 
 from __future__ import annotations

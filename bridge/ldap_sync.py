@@ -356,6 +356,12 @@ def _parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _database_unavailable(error: OperationalError, consequence: str) -> None:
+    """One counted log line, not a trace: the sync outlives a database restart or failover."""
+    ERRORS.labels("database").inc()
+    log.error("ldap-sync: database unavailable, %s: %s", consequence, unavailable_reason(error))
+
+
 class LdapSync:
     """One realm's sync. ``run_once`` is a full pass (lease, poll or reconcile, write-backs), retried."""
 
@@ -522,7 +528,6 @@ class LdapSync:
             try:
                 return self._pass(full)
             except DirectoryUnavailable as exc:
-                self._pending.clear()  # applied but unrecorded entries are re-applied (a no-op) by the retry
                 ERRORS.labels("directory").inc()
                 self._record_error(str(exc))
                 self.directory.close()
@@ -534,7 +539,8 @@ class LdapSync:
 
     def _pass(self, full: bool | None) -> PassResult:
         # Entries queued by an abandoned pass are not written later over what a newer pass (or the
-        # instance that took the lease over) recorded; they are read and applied again instead.
+        # instance that took the lease over) recorded; they are read and applied again instead, which
+        # the service treats as a no-op.
         self._pending.clear()
         state = self._load_state()
         self._policies = {}  # policies may change between passes
@@ -1003,10 +1009,7 @@ class LdapSync:
                     except LeaseLost as exc:
                         log.warning("ldap-sync: %s", exc)
                     except OperationalError as exc:
-                        ERRORS.labels("database").inc()
-                        log.error(
-                            "ldap-sync: database unavailable, pass abandoned: %s", unavailable_reason(exc)
-                        )
+                        _database_unavailable(exc, "pass abandoned")
                     except Exception:
                         ERRORS.labels("internal").inc()
                         self._record_error("internal error (see log)")
@@ -1028,8 +1031,7 @@ class LdapSync:
             return self.acquire_lease()
         except OperationalError as exc:
             self._holding = False
-            ERRORS.labels("database").inc()
-            log.error("ldap-sync: database unavailable, next try in an interval: %s", unavailable_reason(exc))
+            _database_unavailable(exc, "next try in an interval")
             return False
 
     def _start_change_listener(self, wake: threading.Event, stop: threading.Event) -> None:
