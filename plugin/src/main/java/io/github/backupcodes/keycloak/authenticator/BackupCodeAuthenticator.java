@@ -114,7 +114,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         if (refusedByBruteForce(context, bruteForce, recovery)) {
             return;
         }
-        boolean keycloakLocked = recovery && Errors.USER_TEMPORARILY_DISABLED.equals(bruteForce);
+        boolean keycloakLocked = recoversFromTemporaryLock(bruteForce, recovery);
 
         CodeInput.Checked input = CodeInput.check(form.getFirst(FIELD_CODE));
         if (input.verdict() == CodeInput.Verdict.EMPTY) {
@@ -205,20 +205,25 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
     }
 
-    /**
-     * Keycloak's brute-force lock refuses the code step, except a temporary lock in the reset-credentials flow: a
-     * user who forgot the password has often locked the account trying, and there the code (after the email link,
-     * by default) is the recovery; its success lifts the lock, as on the lock-recovery login form. Without this a
-     * user with codes would be refused where one without codes gets through with the email link alone.
-     */
+    /** Keycloak's brute-force lock refuses the code step, except as {@link #recoversFromTemporaryLock} says. */
     private boolean refusedByBruteForce(AuthenticationFlowContext context, String error, boolean recovery) {
-        if (error == null || (Errors.USER_TEMPORARILY_DISABLED.equals(error) && recovery)) {
+        if (error == null || recoversFromTemporaryLock(error, recovery)) {
             return false;
         }
         context.getEvent().user(context.getUser()).detail("reason", "keycloak_brute_force").error(error);
         // Same generic message as a wrong code: the page must not reveal that the account is locked.
         context.forceChallenge(loginForm(context, MSG_INVALID));
         return true;
+    }
+
+    /**
+     * A temporary lock in the reset-credentials flow does not refuse the code step: a user who forgot the password
+     * has often locked the account trying, and there the code (after the email link, by default) is the recovery;
+     * its success lifts the lock, as on the lock-recovery login form. Without this a user with codes would be
+     * refused where one without codes gets through with the email link alone.
+     */
+    private static boolean recoversFromTemporaryLock(String bruteForceError, boolean recovery) {
+        return recovery && Errors.USER_TEMPORARILY_DISABLED.equals(bruteForceError);
     }
 
     /** Keycloak's event error for the user's brute-force lock, or null when the user is not locked. */
