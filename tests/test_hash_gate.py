@@ -138,6 +138,12 @@ def test_a_gate_needs_a_slot() -> None:
         HashGate(0)
 
 
+def _logged_semaphore(bridge: Any) -> int:
+    found = re.search(r"hash gate: semaphore (\d+)", bridge.log_text())
+    assert found, "serve should log its semaphore id"
+    return int(found.group(1))
+
+
 def _semaphore_ids() -> set[int]:
     lines = Path("/proc/sysvipc/sem").read_text().splitlines()[1:]
     return {int(line.split()[1]) for line in lines}
@@ -146,9 +152,7 @@ def _semaphore_ids() -> set[int]:
 @pytest.mark.skipif(not Path("/proc/sysvipc/sem").exists(), reason="needs Linux /proc/sysvipc")
 def test_serve_removes_its_semaphore_when_it_stops(start_bridge: Any) -> None:
     bridge = start_bridge(workers=2)
-    found = re.search(r"hash gate: semaphore (\d+)", bridge.log_text())
-    assert found, "serve should log its semaphore id"
-    semaphore = int(found.group(1))
+    semaphore = _logged_semaphore(bridge)
     assert semaphore in _semaphore_ids()
     bridge.stop()
     assert semaphore not in _semaphore_ids()
@@ -159,7 +163,7 @@ def test_a_hangup_stops_serve_as_cleanly_as_sigterm(start_bridge: Any) -> None:
     # SIGHUP (the terminal closed, or a careless `kill -HUP`) used to kill the supervisor outright:
     # workers cut short and the semaphore left behind.
     bridge = start_bridge(workers=2)
-    semaphore = int(re.search(r"hash gate: semaphore (\d+)", bridge.log_text()).group(1))  # type: ignore[union-attr]
+    semaphore = _logged_semaphore(bridge)
     bridge.process.send_signal(signal.SIGHUP)
     assert bridge.process.wait(60) == 0
     assert semaphore not in _semaphore_ids()
