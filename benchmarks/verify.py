@@ -53,37 +53,37 @@ CLIENT_THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "4"))
 LATENCY_SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "90"))
 RAW_PER_PROCESS = int(os.environ.get("BENCH_RAW_PER_PROCESS", "100"))
 CODES_PER_USER = 10
+MATERIAL = b"demo\x00alice\x007KQ4M2XP9DWR3HZT"  # what the bridge hashes: realm, user and code
 WORKERS = 2
 THREADS = os.environ.get("BENCH_THREADS", "")  # empty: the serve default
 
 
-def hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_cost,
-        parallelism=settings.argon2_parallelism,
-        hash_len=32,
-        salt_len=16,
-    )
+def argon2_params(settings: Settings) -> dict[str, int]:
+    """The configured cost, as plain values a forked or pooled process can take."""
+    return {
+        "time_cost": settings.argon2_time_cost,
+        "memory_cost": settings.argon2_memory_cost,
+        "parallelism": settings.argon2_parallelism,
+    }
+
+
+def hasher(params: dict[str, int]) -> PasswordHasher:
+    return PasswordHasher(**params, hash_len=32, salt_len=16)
 
 
 def _raw_loop(args: tuple[dict[str, int], str, int]) -> float:
     params, stored, count = args
-    ph = PasswordHasher(**params, hash_len=32, salt_len=16)
+    ph = hasher(params)
     started = time.perf_counter()
     for _ in range(count):
-        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        ph.verify(stored, MATERIAL)
     return time.perf_counter() - started
 
 
 def raw_argon2(settings: Settings) -> float:
     """Verifications/s with 2 processes (the ceiling)."""
-    params = {
-        "time_cost": settings.argon2_time_cost,
-        "memory_cost": settings.argon2_memory_cost,
-        "parallelism": settings.argon2_parallelism,
-    }
-    stored = hasher(settings).hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    params = argon2_params(settings)
+    stored = hasher(params).hash(MATERIAL)
     with Pool(2) as pool:
         pool.map(_raw_loop, [(params, stored, 5)] * 2)  # warm up both processes
         started = time.perf_counter()
@@ -94,12 +94,12 @@ def raw_argon2(settings: Settings) -> float:
 
 def single_verify_ms(settings: Settings) -> float:
     """Median ms of one verification in this process, nothing else running."""
-    ph = hasher(settings)
-    stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    ph = hasher(argon2_params(settings))
+    stored = ph.hash(MATERIAL)
     single = []
     for _ in range(40):
         started = time.perf_counter()
-        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        ph.verify(stored, MATERIAL)
         single.append((time.perf_counter() - started) * 1000)
     return statistics.median(single)
 
@@ -112,7 +112,7 @@ def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate:
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # no "task queue depth" chatter
 
-    ph = PasswordHasher(**params, hash_len=32, salt_len=16)
+    ph = hasher(params)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as in the bridge's workers
     app = Flask("bare")
 
@@ -120,7 +120,7 @@ def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate:
     def verify(user: str) -> Any:
         request.get_json()
         with gate:
-            ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+            ph.verify(stored, MATERIAL)
         return jsonify(valid=True, remaining=9)
 
     waitress.serve(app, sockets=[sock], threads=4, _quiet=True)
@@ -128,12 +128,8 @@ def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate:
 
 def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float:
     """Verifications/s of a service doing nothing but the hash, measured like the bridge."""
-    params = {
-        "time_cost": settings.argon2_time_cost,
-        "memory_cost": settings.argon2_memory_cost,
-        "parallelism": settings.argon2_parallelism,
-    }
-    stored = hasher(settings).hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    params = argon2_params(settings)
+    stored = hasher(params).hash(MATERIAL)
     sock = socket.create_server(("127.0.0.1", 0))
     sock.setblocking(False)
     context = multiprocessing.get_context("fork")
@@ -329,8 +325,8 @@ def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
 def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[float, float, float]:
     """Median latency of a wrong-code request, of a malformed one (refused before hashing) and of one
     local Argon2 verification, sampled in turn so that load from elsewhere affects all three alike."""
-    ph = hasher(settings)
-    stored = ph.hash(b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+    ph = hasher(argon2_params(settings))
+    stored = ph.hash(MATERIAL)
     conn = connect(bridge)
     wrong: list[float] = []
     malformed: list[float] = []
@@ -342,7 +338,7 @@ def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[
             verify(conn, user, code)
             samples.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        ph.verify(stored, b"demo\x00alice\x007KQ4M2XP9DWR3HZT")
+        ph.verify(stored, MATERIAL)
         local.append((time.perf_counter() - started) * 1000)
     return statistics.median(wrong), statistics.median(malformed), statistics.median(local)
 
