@@ -237,6 +237,9 @@ class BackupCodes:
         self.hasher = hasher or CodeHasher(settings)
         self._enqueue = enqueue or _notify_module_enqueue
         self._clock = clock or utcnow
+        self._ip_limit = ratelimit.RateLimiter(
+            limit=settings.ip_rate_limit, window=settings.ip_rate_window_seconds
+        )
 
     # ------------------------------------------------------------------ issue / revoke
 
@@ -438,13 +441,7 @@ class BackupCodes:
             return _read_candidate(conn, realm, user_id, codes.selector_of(canonical), admission, pol)
 
     def _within_rate_limit(self, conn: Connection, client_ip: str | None, now: datetime) -> bool:
-        decision = ratelimit.hit(
-            conn,
-            f"verify:{client_ip or '-'}",
-            limit=self.settings.ip_rate_limit,
-            window=self.settings.ip_rate_window_seconds,
-            epoch_seconds=int(now.timestamp()),
-        )
+        decision = self._ip_limit.hit(conn, f"verify:{client_ip or '-'}", epoch_seconds=int(now.timestamp()))
         return decision.allowed
 
     def _succeed(

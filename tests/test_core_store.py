@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, event, select, text
 
 from bridge import audit, db, lockout, ratelimit
 from bridge.lockout import Lock
@@ -155,27 +155,44 @@ def test_unknown_export_format_is_refused() -> None:
 
 
 def test_rate_limit_counts_per_key_within_a_window(engine: Engine) -> None:
+    limiter = ratelimit.RateLimiter(limit=2, window=60)
     with engine.begin() as conn:
-        decisions = [
-            ratelimit.hit(conn, "ip:a", limit=2, window=60, epoch_seconds=1_000_000) for _ in range(3)
-        ]
-        other = ratelimit.hit(conn, "ip:b", limit=2, window=60, epoch_seconds=1_000_000)
+        decisions = [limiter.hit(conn, "ip:a", epoch_seconds=1_000_000) for _ in range(3)]
+        other = limiter.hit(conn, "ip:b", epoch_seconds=1_000_000)
     assert [d.allowed for d in decisions] == [True, True, False]
     assert decisions[-1].retry_after == 1_000_020 - 1_000_000
     assert other.allowed
 
 
+def _windows(conn: Connection) -> list[int]:
+    return sorted(conn.execute(select(rate_limits.c.window_start)).scalars())
+
+
 def test_rate_limit_purges_finished_windows(engine: Engine) -> None:
+    limiter = ratelimit.RateLimiter(limit=5, window=60)
     with engine.begin() as conn:
-        ratelimit.hit(conn, "ip:a", limit=5, window=60, epoch_seconds=1_000_000)
-        ratelimit.hit(conn, "ip:a", limit=5, window=60, epoch_seconds=1_000_000 + 3600)
-        remaining = conn.execute(select(func.count()).select_from(rate_limits)).scalar_one()
-    assert remaining == 1
+        limiter.hit(conn, "ip:a", epoch_seconds=1_000_000)
+        limiter.hit(conn, "ip:a", epoch_seconds=1_000_000 + 3600)
+        assert _windows(conn) == [ratelimit.window_start(1_000_000 + 3600, 60)]
+
+
+def test_rate_limit_purges_once_per_window_not_at_every_new_address(engine: Engine) -> None:
+    limiter = ratelimit.RateLimiter(limit=5, window=60)
+    later = 1_000_000 + 3600
+    this_window, next_window = ratelimit.window_start(later, 60), ratelimit.window_start(later + 60, 60)
+    with engine.begin() as conn:
+        limiter.hit(conn, "ip:a", epoch_seconds=later)  # purges before this window
+        limiter.hit(conn, "ip:old", epoch_seconds=1_000_000)  # a finished window's row, written late
+        limiter.hit(conn, "ip:b", epoch_seconds=later)  # new address, same window: no second purge
+        assert len(_windows(conn)) == 3
+        limiter.hit(conn, "ip:c", epoch_seconds=later + 60)  # next window: purged again
+        assert _windows(conn) == [this_window, this_window, next_window]
 
 
 def test_zero_rate_limit_disables_it(engine: Engine) -> None:
+    limiter = ratelimit.RateLimiter(limit=0, window=60)
     with engine.begin() as conn:
-        assert all(ratelimit.hit(conn, "k", limit=0, window=60, epoch_seconds=1).allowed for _ in range(50))
+        assert all(limiter.hit(conn, "k", epoch_seconds=1).allowed for _ in range(50))
 
 
 # ---------------------------------------------------------------- lockout (pure)
