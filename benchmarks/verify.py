@@ -15,7 +15,12 @@ Prints, for each of ``BENCH_ROUNDS`` short rounds (3), and the median ratios ove
   can beat on this machine, before any database, authentication or validation;
 * the cost of a wrong code: median latency of a wrong-code request minus that of a request refused
   before any hashing (malformed code), divided by one Argon2 verification (target <= 1.1);
-* peak RSS per worker process (VmHWM; target <= 150 MB).
+* peak RSS per worker process (VmHWM; target <= 150 MB);
+* where the difference goes: CPU per verification (user + system time) of the raw loop, the bare
+  service, the bridge and the load generator, medians over the rounds. The service is CPU-bound (the
+  cores idle as little as under the raw loop), so the ratio is about raw CPU / (bridge + load generator
+  CPU): the budget at the target is raw / 0.9. Bridge minus bare is the bridge's own work
+  (authentication, validation, SQL, audit, notification queue).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from argon2 import PasswordHasher
@@ -72,24 +77,25 @@ def hasher(params: dict[str, int]) -> PasswordHasher:
 
 
 def _raw_loop(args: tuple[dict[str, int], str, int]) -> float:
+    """CPU seconds of ``count`` verifications in this (pool) process."""
     params, stored, count = args
     ph = hasher(params)
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count):
         ph.verify(stored, MATERIAL)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
-def raw_argon2(settings: Settings) -> float:
-    """Verifications/s with 2 processes (the ceiling)."""
+def raw_argon2(settings: Settings) -> Load:
+    """Verifications/s with 2 processes (the ceiling), and their CPU per verification."""
     params = argon2_params(settings)
     stored = hasher(params).hash(MATERIAL)
     with Pool(2) as pool:
         pool.map(_raw_loop, [(params, stored, 5)] * 2)  # warm up both processes
         started = time.perf_counter()
-        pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
+        cpu = pool.map(_raw_loop, [(params, stored, RAW_PER_PROCESS)] * 2)
         elapsed = time.perf_counter() - started
-    return 2 * RAW_PER_PROCESS / elapsed
+    return Load(2 * RAW_PER_PROCESS / elapsed, sum(cpu) * 1000 / (2 * RAW_PER_PROCESS), 0.0)
 
 
 def single_verify_ms(settings: Settings) -> float:
@@ -126,8 +132,8 @@ def _bare_worker(sock: socket.socket, params: dict[str, int], stored: str, gate:
     waitress.serve(app, sockets=[sock], threads=4, _quiet=True)
 
 
-def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float:
-    """Verifications/s of a service doing nothing but the hash, measured like the bridge."""
+def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> Load:
+    """A service doing nothing but the hash, measured like the bridge."""
     params = argon2_params(settings)
     stored = hasher(params).hash(MATERIAL)
     sock = socket.create_server(("127.0.0.1", 0))
@@ -140,7 +146,7 @@ def bare_flask_ceiling(settings: Settings, users: dict[str, list[str]]) -> float
         worker.start()
     try:
         target = SimpleNamespace(port=sock.getsockname()[1], headers={"Authorization": "Bearer -"})
-        return throughput(target, users)  # type: ignore[arg-type]
+        return throughput(target, users, [worker.pid for worker in workers])  # type: ignore[arg-type]
     finally:
         for worker in workers:
             worker.terminate()
@@ -272,7 +278,22 @@ def connect(bridge: Bridge) -> KeepAlive:
     return KeepAlive(bridge.port, bridge.headers)
 
 
-def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
+class Load(NamedTuple):
+    per_second: float  # verifications
+    server_cpu_ms: float  # per verification: the server's processes (raw: the Argon2 processes)
+    client_cpu_ms: float  # per verification: this process, the load generator
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system time of ``pids`` so far (/proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(bridge: Bridge, users: dict[str, list[str]], server_pids: list[int]) -> Load:
     # Round-robin over users: attempts in flight for one user count against its failure limit until
     # they succeed, so more client threads than max_failures on one user would lock it (by design).
     work = [(user, codes[i]) for i in range(CODES_PER_USER) for user, codes in users.items()]
@@ -311,15 +332,17 @@ def throughput(bridge: Bridge, users: dict[str, list[str]]) -> float:
     for each in clients:
         each.start()
     ready.wait()
-    started = time.perf_counter()
+    started, server_cpu, client_cpu = time.perf_counter(), cpu_seconds(server_pids), time.process_time()
     for each in clients:
         each.join()
     elapsed = time.perf_counter() - started
+    server_cpu, client_cpu = cpu_seconds(server_pids) - server_cpu, time.process_time() - client_cpu
     if failures:
         raise RuntimeError(
             f"{len(failures)} requests failed or were refused during the throughput run: {failures[0]!r}"
         )
-    return (len(work) - CLIENT_THREADS * 2) / elapsed
+    count = len(work) - CLIENT_THREADS * 2
+    return Load(count / elapsed, server_cpu * 1000 / count, client_cpu * 1000 / count)
 
 
 def latencies_ms(bridge: Bridge, users: list[str], settings: Settings) -> tuple[float, float, float]:
@@ -364,6 +387,7 @@ def main() -> None:
     print("round  raw before  bridge  bare Flask  raw after   bridge/raw  bare/raw   (verifies/s)")
     ratios: list[float] = []
     bare_ratios: list[float] = []
+    cpu: dict[str, list[float]] = {"raw": [], "bare": [], "bridge": [], "client": []}
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         bridge = Bridge(Path(tmp))
         try:
@@ -374,11 +398,17 @@ def main() -> None:
             # a shared machine changes within a minute, and each ratio should compare like with like.
             for n in range(ROUNDS):
                 mine = {user: users[user] for user in names[n * per_round : (n + 1) * per_round]}
-                raw_before = raw_argon2(settings)
-                bridge_vps = throughput(bridge, mine)
-                bare_vps = bare_flask_ceiling(settings, mine)
-                raw_after = raw_argon2(settings)
+                before = raw_argon2(settings)
+                served = throughput(bridge, mine, bridge.worker_pids())
+                bare = bare_flask_ceiling(settings, mine)
+                after = raw_argon2(settings)
+                raw_before, raw_after = before.per_second, after.per_second
                 raw_vps = (raw_before + raw_after) / 2
+                bridge_vps, bare_vps = served.per_second, bare.per_second
+                cpu["raw"].append((before.server_cpu_ms + after.server_cpu_ms) / 2)
+                cpu["bare"].append(bare.server_cpu_ms)
+                cpu["bridge"].append(served.server_cpu_ms)
+                cpu["client"].append(served.client_cpu_ms)
                 ratios.append(bridge_vps / raw_vps)
                 bare_ratios.append(bare_vps / raw_vps)
                 print(
@@ -406,6 +436,17 @@ def main() -> None:
     )
     for pid, mb in rss.items():
         print(f"peak RSS worker {pid:<8}           : {mb:8.1f} MB (target <= 150 MB)")
+    raw_ms, bare_ms, bridge_ms, client_ms = (statistics.median(cpu[key]) for key in cpu)
+    print()
+    print("CPU per verification (medians over the rounds)")
+    print(f"  raw Argon2                        : {raw_ms:8.2f} ms")
+    print(f"  bare Flask + waitress, server     : {bare_ms:8.2f} ms   ({bare_ms - raw_ms:+.2f}: HTTP, Flask)")
+    print(
+        f"  bridge, server                    : {bridge_ms:8.2f} ms   ({bridge_ms - bare_ms:+.2f} over bare: "
+        "auth, validation, SQL, audit)"
+    )
+    print(f"  load generator (this process)     : {client_ms:8.2f} ms")
+    print(f"  budget at the target, raw / 0.9   : {raw_ms / 0.9:8.2f} ms   (server and load generator)")
 
 
 if __name__ == "__main__":
