@@ -211,7 +211,20 @@ def test_demo_directory_locks_an_account_after_five_failed_binds(demo_directory:
     dn = f"uid=bob,{stack_script.LDAP_PEOPLE}"
     for _ in range(5):
         assert not Connection(Server(demo_directory.ldap_url), dn, "wrong").bind()
+    _wait_for_lock(demo_directory, dn)
     assert not Connection(Server(demo_directory.ldap_url), dn, "bob-demo-password").bind()
+
+
+def _wait_for_lock(stack: object, dn: str) -> None:
+    """slapd answers the failed bind before ppolicy's lock is visible; a bind right after can race it."""
+    from ldap3 import Connection, Server
+
+    root_password = stack_script.secret(stack, "ldap-admin-password")
+    deadline = time.monotonic() + 10
+    with Connection(Server(stack.ldap_url), stack_script.LDAP_ROOT_DN, root_password, auto_bind=True) as conn:
+        while not conn.search(dn, "(pwdAccountLockedTime=*)", search_scope="BASE"):
+            assert time.monotonic() < deadline, f"{dn} was not locked"
+            time.sleep(0.02)
 
 
 @pytest.mark.ldap
