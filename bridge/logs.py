@@ -35,6 +35,7 @@ _TOKEN_FIELD = re.compile(r"""(?i)(["']?\btoken["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+_MAX_DEPTH = 8  # nesting of an ``extra`` field that is redacted item by item
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -45,6 +46,28 @@ def redact(text: str) -> str:
     text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
     text = _CODE_DASHED.sub(REDACTED, text)
     return _CODE_BARE.sub(REDACTED, text)
+
+
+def _redacted(value: Any, depth: int = 0) -> Any:
+    """``value`` with every string in it redacted, however it is nested (as text past a sane depth).
+
+    The formatter's pass over the finished JSON line is not enough on its own: JSON writes a newline or
+    tab before a code as ``\\n``/``\\t``, and the code's left boundary then sees a letter and does not match.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if not isinstance(value, dict | list | tuple | set | frozenset):
+        return value
+    if depth >= _MAX_DEPTH:  # also ends a cycle; str() of a cyclic container is safe
+        return redact(str(value))
+    if isinstance(value, dict):
+        return {(redact(k) if isinstance(k, str) else k): _redacted(v, depth + 1) for k, v in value.items()}
+    return [_redacted(item, depth + 1) for item in value]
+
+
+def _redacted_text(value: object) -> str:
+    """What ``json.dumps`` writes for an object it cannot serialise: its text, redacted first."""
+    return redact(str(value))
 
 
 class RedactingFilter(logging.Filter):
@@ -59,8 +82,8 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         for name, value in list(record.__dict__.items()):
-            if name not in _RESERVED and isinstance(value, str):
-                setattr(record, name, redact(value))
+            if name not in _RESERVED:
+                setattr(record, name, _redacted(value))
         return True
 
 
@@ -85,7 +108,7 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["exception"] = record.exc_text
         # Redact the finished line too: nothing reaches stderr without passing the patterns.
-        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+        return redact(json.dumps(entry, default=_redacted_text, ensure_ascii=False))
 
 
 _HANDLER_NAME = "backup-codes-json"

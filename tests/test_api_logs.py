@@ -80,6 +80,35 @@ def test_filter_redacts_arguments_extra_fields_and_exceptions() -> None:
     assert "ValueError" in line
 
 
+def test_filter_redacts_codes_nested_in_extra_fields_even_after_a_newline() -> None:
+    # Written as JSON, "\nCODE" becomes "\\nCODE": the pass over the finished line cannot see that code.
+    logger, stream = capture()
+    logger.info(
+        "recorded",
+        extra={"details": {"note": "typed:\n7KQ4-M2XP-9DWR-3HZT", "tried": ("x\t7KQ4M2XP9DWR3HZT",)}},
+    )
+    entry = json.loads(stream.getvalue())
+    assert entry["details"] == {"note": "typed:\n[REDACTED]", "tried": ["x\t[REDACTED]"]}
+
+
+def test_an_extra_value_json_cannot_write_is_redacted_as_text() -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "held\n7KQ4-M2XP-9DWR-3HZT"
+
+    logger, stream = capture()
+    logger.info("recorded", extra={"thing": Opaque()})
+    assert json.loads(stream.getvalue())["thing"] == "held\n[REDACTED]"
+
+
+def test_a_cyclic_extra_value_is_logged_not_raised() -> None:
+    logger, stream = capture()
+    loop: list[Any] = ["7KQ4-M2XP-9DWR-3HZT"]
+    loop.append(loop)
+    logger.info("recorded", extra={"loop": loop})
+    assert "7KQ4" not in stream.getvalue() and json.loads(stream.getvalue())["message"] == "recorded"
+
+
 def test_access_log_has_request_fields_but_no_body_or_headers(bridge_app: Any, caplog: Any) -> None:
     with caplog.at_level(logging.INFO, logger="bridge.access"):
         bridge_app.client.post(
