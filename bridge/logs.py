@@ -59,7 +59,7 @@ def _redacted(value: Any, depth: int = 0) -> Any:
     if not isinstance(value, dict | list | tuple | set | frozenset):
         return value
     if depth >= _MAX_DEPTH:  # also ends a cycle; str() of a cyclic container is safe
-        return redact(str(value))
+        return _redacted_text(value)
     if isinstance(value, dict):
         return {(redact(k) if isinstance(k, str) else k): _redacted(v, depth + 1) for k, v in value.items()}
     return [_redacted(item, depth + 1) for item in value]
