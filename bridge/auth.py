@@ -5,6 +5,10 @@ A key is ``bcb_<id>_<secret>``: the id is public (it names the key in lists and 
 256-bit random secret (NIST SP 800-63B-4 allows it at ≥112 bits), and it keeps authentication cheap
 on every request. The key is shown once, when created. Several keys may be active at the same time, so
 a key is rotated by creating the new one, switching the caller over, then revoking the old one.
+
+A key is scoped to a list of realms, or to every realm (no list: admin tools, and every key made before
+scopes existed). A realm key lets one realm's Keycloak act on that realm only, so a leaked or misused
+key cannot read, lock or probe the users of another realm.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -29,6 +35,10 @@ ID_BYTES = 6  # 12 hex characters
 SECRET_BYTES = 32  # 256 bits
 KEY_PATTERN = re.compile(rf"{PREFIX}_([0-9a-f]{{{ID_BYTES * 2}}})_([0-9a-f]{{{SECRET_BYTES * 2}}})")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._@:/+-]{1,255}")
+# The realm path parameter's rule (openapi.json, components.parameters.Realm): a key for a realm the
+# API cannot address would be useless, so scopes take the same names (a test keeps the two equal).
+REALM_PATTERN = re.compile(r"[A-Za-z0-9._@:-]{1,255}")
+MAX_REALMS = 100
 SYSTEM_REALM = ""  # audit rows about keys belong to no realm
 # last_used_at is a convenience for operators; writing it on every request would serialise SQLite.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -47,10 +57,24 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    realms: tuple[str, ...] | None = None  # None: every realm
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def all_realms(self) -> bool:
+        return self.realms is None
+
+    def allows(self, realm: str) -> bool:
+        """Whether this key may act on ``realm`` (exact, case-sensitive, as Keycloak names realms)."""
+        return self.realms is None or realm in self.realms
+
+    @property
+    def scope(self) -> str:
+        """The scope in one word or list, for operators: ``all realms`` or ``realm-a,realm-b``."""
+        return "all realms" if self.realms is None else ",".join(self.realms)
 
 
 @dataclass(frozen=True)
@@ -60,23 +84,34 @@ class CreatedKey:
     id: str
     name: str
     key: str
+    realms: tuple[str, ...] | None = None
 
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(conn: Connection, *, name: str, actor: str) -> CreatedKey:
-    """Create and store a new key in the caller's transaction; the returned ``key`` is never stored."""
+def create_key(conn: Connection, *, name: str, actor: str, realms: Iterable[str] | None = None) -> CreatedKey:
+    """Create and store a new key in the caller's transaction; the returned ``key`` is never stored.
+
+    ``realms`` limits the key to those realms; None makes an all-realm key (for admin tools).
+    """
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ApiKeyError("key name must be 1 to 255 letters, digits, spaces or ._@:/+-")
+    scope = _scope(realms)
     for _ in range(5):
         key_id = secrets.token_hex(ID_BYTES)
         key = f"{PREFIX}_{key_id}_{secrets.token_hex(SECRET_BYTES)}"
         try:
             with conn.begin_nested():
                 conn.execute(
-                    insert(api_keys).values(id=key_id, name=name, digest=digest(key), created_at=utcnow())
+                    insert(api_keys).values(
+                        id=key_id,
+                        name=name,
+                        digest=digest(key),
+                        created_at=utcnow(),
+                        realms=list(scope) if scope is not None else None,
+                    )
                 )
         except IntegrityError:  # 48-bit id collision: astronomically rare, just draw again
             continue
@@ -85,24 +120,48 @@ def create_key(conn: Connection, *, name: str, actor: str) -> CreatedKey:
             event="apikey_created",
             realm=SYSTEM_REALM,
             actor=actor,
-            details={"key_id": key_id, "name": name},
+            details={"key_id": key_id, "name": name, "realms": list(scope) if scope is not None else None},
         )
-        return CreatedKey(id=key_id, name=name, key=key)
+        return CreatedKey(id=key_id, name=name, key=key, realms=scope)
     raise RuntimeError("could not draw an unused key id")
+
+
+def _scope(realms: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The stored form of a scope: None for every realm, else the realm names sorted and deduplicated.
+
+    An empty list is refused rather than read as "every realm": widening a key by mistake fails open.
+    """
+    if realms is None:
+        return None
+    if isinstance(realms, str):
+        raise ApiKeyError("realms must be a list of realm names")
+    given = list(realms)
+    if not given:
+        raise ApiKeyError("a realm key needs at least one realm (no realm list makes an all-realm key)")
+    for name in given:
+        if not isinstance(name, str) or not REALM_PATTERN.fullmatch(name):
+            raise ApiKeyError("realm names must be 1 to 255 letters, digits or ._@:-")
+    names = tuple(sorted(set(given)))
+    if len(names) > MAX_REALMS:
+        raise ApiKeyError(f"a key may name at most {MAX_REALMS} realms")
+    return names
 
 
 def list_keys(conn: Connection) -> list[ApiKey]:
     rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)).mappings().all()
-    return [
-        ApiKey(
-            id=row["id"],
-            name=row["name"],
-            created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
-            last_used_at=as_utc(row["last_used_at"]),
-            revoked_at=as_utc(row["revoked_at"]),
-        )
-        for row in rows
-    ]
+    return [_key(row) for row in rows]
+
+
+def _key(row: Any) -> ApiKey:
+    realms = row["realms"]
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+        last_used_at=as_utc(row["last_used_at"]),
+        revoked_at=as_utc(row["revoked_at"]),
+        realms=tuple(realms) if realms is not None else None,
+    )
 
 
 def revoke_key(conn: Connection, key_id: str, *, actor: str) -> bool:
@@ -132,13 +191,7 @@ def authenticate(engine: Engine, presented: str | None) -> ApiKey | None:
     ok = hmac.compare_digest(digest(presented or ""), stored)
     if not ok or row is None or row["revoked_at"] is not None:
         return None
-    key = ApiKey(
-        id=row["id"],
-        name=row["name"],
-        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
-        last_used_at=as_utc(row["last_used_at"]),
-        revoked_at=None,
-    )
+    key = _key(row)
     _touch(engine, key)
     return key
 

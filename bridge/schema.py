@@ -144,6 +144,9 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # The realms the key may act on, a sorted JSON list; NULL: every realm (admin tools, and every key
+    # made before scopes existed). Kept on the row so authenticating stays one primary-key read.
+    Column("realms", JSON(none_as_null=True), nullable=True),
 )
 
 # Fixed-window counters shared by every bridge process (per client IP, per purpose).

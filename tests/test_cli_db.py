@@ -79,3 +79,38 @@ def test_default_database_lives_in_the_data_dir(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("BACKUP_CODES_DATA_DIR", str(tmp_path / "data"))
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "data" / "backup-codes.db").exists()
+
+
+def test_keys_made_before_realm_scopes_stay_all_realm_keys(sqlite_engine: Engine) -> None:
+    from bridge import auth
+
+    migrations.upgrade(sqlite_engine, "0002")  # the schema before api_keys.realms
+    key = f"{auth.PREFIX}_{'a' * 12}_{'b' * 64}"
+    with sqlite_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO api_keys (id, name, digest, created_at) VALUES (:id, 'old', :digest, :now)"),
+            {"id": "a" * 12, "digest": auth.digest(key), "now": "2026-11-01 00:00:00.000000"},
+        )
+    migrations.upgrade(sqlite_engine)
+
+    found = auth.authenticate(sqlite_engine, key)
+    assert found is not None and found.realms is None and found.allows("any-realm")
+
+
+def test_downgrading_revokes_realm_keys_rather_than_widening_them(sqlite_engine: Engine) -> None:
+    from alembic import command
+
+    from bridge import auth
+
+    migrations.upgrade(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        auth.create_key(conn, name="kc", actor="tests", realms=["red"])
+        auth.create_key(conn, name="admin", actor="tests")
+    config = migrations.alembic_config()
+    with sqlite_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+
+    with sqlite_engine.connect() as conn:
+        revoked = dict(conn.execute(text("SELECT name, revoked_at IS NOT NULL FROM api_keys")).all())
+    assert revoked == {"kc": 1, "admin": 0}

@@ -75,3 +75,16 @@ def test_a_failed_statement_never_carries_its_bound_values_on_postgres(pg_engine
         conn.execute(text("SELECT no_such_column FROM codes WHERE hash = :h"), {"h": "secret-value-1"})
     assert "no_such_column" in str(raised.value)
     assert "secret-value-1" not in str(raised.value)
+
+
+def test_api_key_scopes_round_trip_on_postgres(pg_engine: Engine) -> None:
+    from bridge import auth
+
+    with pg_engine.begin() as conn:
+        realm_key = auth.create_key(conn, name="kc", actor="tests", realms=["red", "blue"]).key
+        admin_key = auth.create_key(conn, name="admin", actor="tests").key
+    scoped, everywhere = auth.authenticate(pg_engine, realm_key), auth.authenticate(pg_engine, admin_key)
+    assert scoped is not None and scoped.realms == ("blue", "red")
+    assert everywhere is not None and everywhere.realms is None
+    with pg_engine.connect() as conn:  # every realm is SQL NULL, as the keys the migration kept
+        assert conn.execute(text("SELECT count(*) FROM api_keys WHERE realms IS NULL")).scalar_one() == 1
