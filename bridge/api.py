@@ -3,7 +3,8 @@
 Requests are checked against ``openapi.json`` itself (bodies, query strings, path parameters), so the
 published contract and the validation cannot drift apart. Error messages name the offending field
 and the rule it breaks, never the value: a value may be a code somebody mistyped into the wrong field.
-Every call needs a bearer API key; anything wrong with it gets the same 401.
+Every call needs a bearer API key; anything wrong with it gets the same 401. A key scoped to some realms
+gets the same 403 on any other realm, before any other work (see docs/design.md, "Realm-scoped keys").
 """
 
 from __future__ import annotations
@@ -289,6 +290,11 @@ def _authenticate_then_check_path() -> Response | None:
         metrics.AUTH_FAILURES.inc()
         return error_response(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)")
     g.api_key = key
+    realm = (request.view_args or {}).get("realm")
+    if realm is not None and not key.allows(realm):
+        # Before the path is even validated: the answer is the same whatever the realm or user, so the
+        # key learns nothing about them, and no rate limit, hash or audit row is spent on them.
+        return _forbidden()
     for name, param in PATH_PARAMETERS:
         value = (request.view_args or {}).get(name)
         if value is None:
@@ -296,6 +302,11 @@ def _authenticate_then_check_path() -> Response | None:
         if not _parameter_validator(param).is_valid(value):
             raise ApiError(400, "invalid_path", f"{name}: must match {_parameter_rule(param)}")
     return None
+
+
+def _forbidden() -> Response:
+    metrics.SCOPE_REFUSALS.inc()
+    return error_response(403, "forbidden", "this API key is not allowed on this realm")
 
 
 def _parameter_rule(param: str) -> str:
@@ -558,9 +569,14 @@ AUDIT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 @blueprint.get("/audit")
 def query_audit() -> Response:
     args = query("/v1/audit")
+    key: auth.ApiKey = g.api_key
+    if "realm" in args and not key.allows(args["realm"]):
+        return _forbidden()
     rows = audit.query(
         _bridge().engine,
         realm=args.get("realm"),
+        # A realm key reads its realms' events only: not other realms', nor the realm-less API key events.
+        realms=None if key.all_realms else key.realms,
         user_id=args.get("user_id"),
         event=args.get("event"),
         since=parse_datetime(args["since"]) if "since" in args else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -88,13 +89,19 @@ def query(
     until: datetime | None = None,
     limit: int = 1000,
     *,
+    realms: Collection[str] | None = None,
     newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Events matching every given filter, oldest first (``since`` inclusive, ``until`` exclusive)."""
+    """Events matching every given filter, oldest first (``since`` inclusive, ``until`` exclusive).
+
+    ``realms`` (a realm key's scope) keeps only events of those realms; None keeps every realm.
+    """
     limit = max(1, min(int(limit), MAX_LIMIT))
     stmt = select(audit_events)
     if realm is not None:
         stmt = stmt.where(audit_events.c.realm == realm)
+    if realms is not None:
+        stmt = stmt.where(audit_events.c.realm.in_(list(realms)))
     if user_id is not None:
         stmt = stmt.where(audit_events.c.user_id == user_id)
     if event is not None:

@@ -34,6 +34,10 @@ SETS_ISSUED = Counter("backup_codes_sets_issued_total", "Code sets issued (first
 AUTH_FAILURES = Counter(
     "backup_codes_api_auth_failures_total", "Requests refused for a missing or bad API key"
 )
+# A realm key used on another realm: a Keycloak given the wrong realm's key, or a key being misused.
+SCOPE_REFUSALS = Counter(
+    "backup_codes_api_scope_refusals_total", "Requests refused because the API key is not for that realm"
+)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
