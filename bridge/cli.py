@@ -81,6 +81,13 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     keys = apikey.add_subparsers(dest="apikey_command", required=True)
     create = keys.add_parser("create", help="create a key; it is printed once, as the last line")
     create.add_argument("--name", required=True, help="what the key is for, e.g. keycloak-prod")
+    create.add_argument(
+        "--realm",
+        dest="realms",
+        action="append",
+        metavar="REALM",
+        help="limit the key to this realm (repeat for several); without it the key works on every realm",
+    )
     create.set_defaults(func=_apikey_create)
     keys.add_parser("list", help="list keys (never their secrets)").set_defaults(func=_apikey_list)
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
@@ -273,10 +280,11 @@ def _apikey_create(args: argparse.Namespace) -> int:
 
     with _engine() as engine, engine.begin() as conn:
         try:
-            created = auth.create_key(conn, name=args.name, actor=_operator(None))
+            created = auth.create_key(conn, name=args.name, actor=_operator(None), realms=args.realms)
         except auth.ApiKeyError as exc:
             raise CliError(str(exc)) from None
-    print(f"created API key {created.id} ({created.name}); it is shown once, store it now:")
+    scope = "every realm" if created.realms is None else "realm(s) " + ", ".join(created.realms)
+    print(f"created API key {created.id} ({created.name}) for {scope}; it is shown once, store it now:")
     print(created.key)
     return 0
 
@@ -289,11 +297,14 @@ def _apikey_list(_args: argparse.Namespace) -> int:
     if not keys:
         print("no API keys")
         return 0
-    print(f"{'ID':<14}{'STATE':<9}{'CREATED':<27}{'LAST USED':<27}NAME")
+    width = max(len("REALMS"), *(len(key.scope) for key in keys)) + 2
+    print(f"{'ID':<14}{'STATE':<9}{'CREATED':<27}{'LAST USED':<27}{'REALMS':<{width}}NAME")
     for key in keys:
         state = "active" if key.active else "revoked"
         last = key.last_used_at.isoformat() if key.last_used_at else "-"
-        print(f"{key.id:<14}{state:<9}{key.created_at.isoformat():<27}{last:<27}{key.name}")
+        print(
+            f"{key.id:<14}{state:<9}{key.created_at.isoformat():<27}{last:<27}{key.scope:<{width}}{key.name}"
+        )
     return 0
 
 

@@ -94,3 +94,44 @@ def test_console_script_create_prints_key_last(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert auth.KEY_PATTERN.fullmatch(result.stdout.splitlines()[-1])
+
+
+def authenticated(database: str, key: str) -> auth.ApiKey:
+    from bridge.db import make_engine
+    from bridge.settings import Settings
+
+    engine = make_engine(Settings(database_url=database))
+    try:
+        found = auth.authenticate(engine, key)
+    finally:
+        engine.dispose()
+    assert found is not None
+    return found
+
+
+def test_create_with_realms_makes_a_key_for_those_realms_only(database: str, capsys: Any) -> None:
+    capsys.readouterr()
+    assert main(["apikey", "create", "--name", "kc", "--realm", "red", "--realm", "blue"]) == 0
+    key = authenticated(database, capsys.readouterr().out.strip().splitlines()[-1])
+    assert (key.allows("red"), key.allows("blue"), key.allows("green")) == (True, True, False)
+
+
+def test_create_without_realms_makes_an_all_realm_key(database: str, capsys: Any) -> None:
+    key = authenticated(database, create(capsys))
+    assert key.realms is None and key.allows("any-realm")
+
+
+def test_list_shows_each_keys_scope(database: str, capsys: Any) -> None:
+    create(capsys, "admin-tools")
+    assert main(["apikey", "create", "--name", "kc", "--realm", "red", "--realm", "blue"]) == 0
+    capsys.readouterr()
+    assert main(["apikey", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "REALMS" in lines[0]
+    assert "all realms" in next(line for line in lines if line.endswith("admin-tools"))
+    assert "blue,red" in next(line for line in lines if line.endswith("kc"))
+
+
+def test_a_realm_the_api_cannot_address_is_exit_2(database: str, capsys: Any) -> None:
+    assert main(["apikey", "create", "--name", "kc", "--realm", "two words"]) == 2
+    assert "realm names" in capsys.readouterr().err
