@@ -1193,7 +1193,9 @@ def add_cli(subparsers: Any) -> None:
     )
     install.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     install.add_argument(
-        "--create-api-key", action="store_true", help="create a bridge API key for this realm"
+        "--create-api-key",
+        action="store_true",
+        help="create a bridge API key for this realm only (it is refused on every other realm)",
     )
     install.add_argument(
         "--theme", default=THEME, help=f"login theme to bind (default {THEME}); '' leaves it"
@@ -1321,7 +1323,10 @@ def _check_bridge(url: str) -> str:
 
 
 def _create_api_key(realm: str) -> None:
-    """Create a bridge API key in the bridge's own database (the same settings `backup-codes serve` uses)."""
+    """Create a bridge API key for ``realm`` only, in the bridge's own database (the settings `serve` uses).
+
+    Scoped to the realm so that this realm's Keycloak configuration cannot act on another realm's users.
+    """
     from bridge import auth, migrations  # the bridge's API-key module and schema
     from bridge.db import make_engine
     from bridge.settings import Settings
@@ -1333,10 +1338,15 @@ def _create_api_key(realm: str) -> None:
                 "the bridge database is not migrated: run `backup-codes db upgrade` first"
             )
         with engine.begin() as conn:
-            created = auth.create_key(conn, name=f"keycloak-{realm}", actor="realm-installer")
+            created = auth.create_key(conn, name=f"keycloak-{realm}", actor="realm-installer", realms=[realm])
+    except auth.ApiKeyError as exc:  # a realm name the bridge's API cannot address
+        raise RealmInstallError(f"cannot create a bridge API key: {exc}") from None
     finally:
         engine.dispose()
-    print(f"  + created bridge API key {created.id}; it is shown once, store it now and give it to Keycloak")
+    print(
+        f"  + created bridge API key {created.id} for realm '{realm}' only; it is shown once, "
+        "store it now and give it to Keycloak"
+    )
     print("    (BACKUP_CODES_BRIDGE_API_KEY or --spi-authenticator--backup-code--api-key):")
     print(f"    {created.key}")
 

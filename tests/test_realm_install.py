@@ -242,7 +242,7 @@ def test_install_converts_a_pre_26_3_required_otp_subflow(keycloak: Any, fresh_r
     assert attributes[installer.ATTR_PREVIOUS_BROWSER_FLOW] == "legacy"
 
 
-def test_install_can_create_a_bridge_api_key(
+def test_install_can_create_a_bridge_api_key_for_that_realm_only(
     keycloak: Any,
     fresh_realm: str,
     tmp_path: Any,
@@ -262,9 +262,9 @@ def test_install_can_create_a_bridge_api_key(
 
     assert install(keycloak, fresh_realm, "--create-api-key") == 0
 
-    key = capsys.readouterr().out.strip().splitlines()[-1].strip()
-    assert auth.authenticate(engine, key) is not None
+    key = auth.authenticate(engine, capsys.readouterr().out.strip().splitlines()[-1].strip())
     engine.dispose()
+    assert key is not None and key.realms == (fresh_realm,)
 
 
 def test_install_says_when_the_bridge_does_not_answer(

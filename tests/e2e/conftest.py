@@ -349,7 +349,8 @@ def build_stack(
         installer.plan_install(realm_installer.read_state(), options or installer.InstallOptions()),
         echo=lambda _: None,
     )
-    keycloak.set_bridge_api_key(realm, bridge.create_api_key(f"keycloak-{realm}"))
+    # A key for this realm only (as `realm install --create-api-key` makes): Keycloak works unchanged with it.
+    keycloak.set_bridge_api_key(realm, bridge.create_api_key(f"keycloak-{realm}", realms=[realm]))
     return Stack(keycloak=keycloak, realm=realm, bridge=bridge, mail=mail)
 
 
