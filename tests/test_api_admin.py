@@ -243,6 +243,13 @@ def test_sheet_txt_lists_the_codes_in_display_form(bridge_app: Any) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_sheet_txt_prints_a_name_with_a_right_to_left_override_in_its_stored_order(bridge_app: Any) -> None:
+    response = call(bridge_app, "POST", "/v1/sheets/txt", {**SHEET, "username": "alice\u202egnp.exe"})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "\u202e" not in text and "Account: alicegnp.exe" in text.splitlines()
+
+
 def test_sheet_pdf_is_a_pdf(bridge_app: Any) -> None:
     response = call(bridge_app, "POST", "/v1/sheets/pdf", {**SHEET, "paper": "Letter", "locale": "es"})
     assert response.status_code == 200
