@@ -1,6 +1,6 @@
 """LDAP sync figures against a real slapd with ppolicy: full reconcile of 10 000 entries, lock-change delay.
 
-Run: ``.venv/bin/python -m benchmarks.ldap_sync [--entries 10000] [--poll 2]`` from the repository root.
+Run: ``.venv/bin/python benchmarks/ldap_sync.py [--entries 10000] [--poll 2]`` from the repository root.
 Targets (issue "LDAP sync"): a full reconcile ≤ 10 s; a directory lock seen by the bridge within the poll
 interval + 1 s. Prints figures and ratios to the targets; asserts nothing (CI machines are noisy).
 """
@@ -12,16 +12,21 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bridge import db
-from bridge.ldap_sync import LdapSync, StaticResolver
-from bridge.service import BackupCodes
-from bridge.settings import Settings
-from tests.fixtures.slapd import launch
+# Run as a script, Python puts benchmarks/ first on the path, not the repository with tests/ in it.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bridge import db  # noqa: E402
+from bridge.ldap_sync import LdapSync, StaticResolver  # noqa: E402
+from bridge.service import BackupCodes  # noqa: E402
+from bridge.settings import Settings  # noqa: E402
+from tests.fixtures.slapd import launch  # noqa: E402
 
 REALM = "bench"
 RECONCILE_TARGET_S = 10.0
@@ -76,7 +81,9 @@ def lock_delays(sync: LdapSync, svc: BackupCodes, server, samples: int) -> list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--poll", type=float, default=2.0, help="poll interval in seconds")
     parser.add_argument("--samples", type=int, default=5)

@@ -6,8 +6,8 @@ a copy of the browser flow where Keycloak's own "Recovery Authentication Code Fo
 are enrolled through the required-action pages, exactly as a browser would, then each login is timed
 from the first GET of the authorization endpoint to the redirect carrying the authorization code.
 
-    python benchmarks/login.py --keycloak-url http://127.0.0.1:8080 --admin-password ... --logins 30
-    python benchmarks/login.py --start   # unpack/start Keycloak and a bridge here, measure, stop both
+    .venv/bin/python benchmarks/login.py --keycloak-url http://127.0.0.1:8080 --admin-password ... --logins 30
+    .venv/bin/python benchmarks/login.py --start   # start Keycloak and a bridge here, measure, stop both
 
 Prints the median per login for each, and the ratio ours / built-in (target ≤ 1.3).
 """

@@ -124,8 +124,9 @@ def _checker() -> FormatChecker:
 
     @checker.checks("ipv6", raises=ValueError)
     def _ipv6(value: object) -> bool:
+        """RFC 4291 text as JSON Schema means it: no zone id (the spec allows one by a pattern of its own)."""
         if isinstance(value, str):
-            ipaddress.IPv6Address(value)
+            return not ipaddress.IPv6Address(value).scope_id
         return True
 
     return checker
@@ -154,16 +155,26 @@ def _validator(schema: str) -> Any:
     return SpecValidator(root, format_checker=_checker())
 
 
+def _schema_validator(schema: dict[str, Any]) -> Any:
+    """A parameter's schema may ``$ref`` a shared one in ``components`` (ids are defined once)."""
+    return SpecValidator({**schema, "components": spec()["components"]}, format_checker=_checker())
+
+
+def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref", "")
+    return spec()["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+
 @cache
 def _parameter_validator(name: str) -> Any:
-    return SpecValidator(spec()["components"]["parameters"][name]["schema"], format_checker=_checker())
+    return _schema_validator(spec()["components"]["parameters"][name]["schema"])
 
 
 @cache
 def _query_validators(path: str) -> dict[str, tuple[str, Any]]:
     params = spec()["paths"][path]["get"].get("parameters", [])
     return {
-        p["name"]: (p["schema"].get("type", "string"), SpecValidator(p["schema"], format_checker=_checker()))
+        p["name"]: (_resolved(p["schema"]).get("type", "string"), _schema_validator(p["schema"]))
         for p in params
         if p.get("in") == "query"
     }
@@ -310,7 +321,7 @@ def _forbidden() -> Response:
 
 
 def _parameter_rule(param: str) -> str:
-    schema = spec()["components"]["parameters"][param]["schema"]
+    schema = _resolved(spec()["components"]["parameters"][param]["schema"])
     return schema.get("pattern") or "one of " + ", ".join(schema.get("enum", []))
 
 

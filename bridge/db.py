@@ -10,9 +10,11 @@ values (hashes, contacts, addresses) must not.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Executable, Table, create_engine, event, make_url
@@ -25,6 +27,9 @@ from bridge.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -50,6 +55,9 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         # The default database lives in data_dir; nobody but the service account needs to read it.
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(settings.data_dir, 0o700)
+    path = _sqlite_file(url)
+    if path is not None:
+        _make_private(path)
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -58,6 +66,36 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory or URI-named database."""
+    parsed = make_url(url)
+    name = parsed.database
+    if not name or name == ":memory:" or name.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(name)
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 (and missing directories 0700) before SQLite does it 0644.
+
+    The file holds code hashes, contacts and the audit trail. SQLite creates its -wal, -shm and
+    -journal files with the database file's permissions, so a private database keeps them private;
+    files left readable by an older version are made private here too.
+    """
+    missing = [parent for parent in (path.parent, *path.parent.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            os.chmod(file, 0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("cannot make %s private (mode 0600): not its owner", file.name)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

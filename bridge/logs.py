@@ -35,6 +35,11 @@ _TOKEN_FIELD = re.compile(r"""(?i)(["']?\btoken["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+# What str.splitlines, JavaScript and other line splitters break a line at, beyond the \n and \r JSON
+# always escapes: JSON writes the C0 ones as \u00XX too, but NEL, LINE and PARAGRAPH SEPARATOR raw when
+# ensure_ascii is off. Escaped, a record stays one line for any reader; json.loads still gives the text back.
+_LINE_BREAKS = {ord(char): f"\\u{ord(char):04x}" for char in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
 _MAX_DEPTH = 8  # nesting of an ``extra`` field that is redacted item by item
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -107,8 +112,9 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
             entry["exception"] = record.exc_text
-        # Redact the finished line too: nothing reaches stderr without passing the patterns.
-        return redact(json.dumps(entry, default=_redacted_text, ensure_ascii=False))
+        # Redact the finished line too: nothing reaches stderr without passing the patterns. Then escape
+        # the line breaks JSON leaves raw (after redacting: an escape puts letters before a code).
+        return redact(json.dumps(entry, default=_redacted_text, ensure_ascii=False)).translate(_LINE_BREAKS)
 
 
 _HANDLER_NAME = "backup-codes-json"

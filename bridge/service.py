@@ -254,6 +254,7 @@ class BackupCodes:
     ) -> IssuedSet:
         """Generate a new set, replacing any previous one in one transaction (old or new, never half)."""
         _check_ids(realm, user_id)
+        client_ip = _canonical_ip(client_ip)
         pol = self.get_policy(realm)
         plain = codes.generate_set(pol.code_count, pol.code_length)
         now = self._clock()
@@ -374,6 +375,7 @@ class BackupCodes:
         brute-force detection had the user locked (it lifts that lock itself); it only counts for recovery.
         """
         _check_ids(realm, user_id)
+        client_ip = _canonical_ip(client_ip)
         if purpose not in PURPOSES:
             raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
         now = self._clock()
@@ -441,7 +443,8 @@ class BackupCodes:
             return _read_candidate(conn, realm, user_id, codes.selector_of(canonical), admission, pol)
 
     def _within_rate_limit(self, conn: Connection, client_ip: str | None, now: datetime) -> bool:
-        decision = self._ip_limit.hit(conn, f"verify:{client_ip or '-'}", epoch_seconds=int(now.timestamp()))
+        client = ratelimit.client_key(client_ip, ipv6_prefix=self.settings.ip_rate_ipv6_prefix)
+        decision = self._ip_limit.hit(conn, f"verify:{client}", epoch_seconds=int(now.timestamp()))
         return decision.allowed
 
     def _succeed(
@@ -604,6 +607,7 @@ class BackupCodes:
     ) -> RegisteredDevice:
         """Remember a new device of the user and hand out its token (shown once, never stored)."""
         _check_ids(realm, user_id)
+        client_ip = _canonical_ip(client_ip)
         key = self._device_key()
         now = self._clock()
         ttl = timedelta(days=self.settings.device_ttl_days)
@@ -665,6 +669,7 @@ class BackupCodes:
     ) -> DeviceCheck:
         """Is this the cookie of a device the user still has remembered? ``ok`` touches its last use."""
         _check_ids(realm, user_id)
+        client_ip = _canonical_ip(client_ip)
         key = self._device_key()
         now = self._clock()
         checked = devices.check(key, realm, user_id, token, int(now.timestamp()))
@@ -1082,6 +1087,17 @@ def _check_ids(realm: str, user_id: str) -> None:
     for name, value in (("realm", realm), ("user_id", user_id)):
         if not isinstance(value, str) or not value or len(value) > ID_MAX or "\x00" in value:
             raise ValueError(f"{name} must be 1 to {ID_MAX} characters without NUL")
+
+
+def _canonical_ip(client_ip: str | None) -> str | None:
+    """One spelling per address (ratelimit.canonical_ip), so audit, mails and counts agree on it;
+    the error names the field, never the value."""
+    if client_ip is None:
+        return None
+    try:
+        return ratelimit.canonical_ip(client_ip)
+    except ValueError:
+        raise ValueError("client_ip must be an IPv4 or IPv6 address") from None
 
 
 def _blocking_lock(conn: Connection, realm: str, user_id: str, now: datetime, purpose: str) -> LockState:

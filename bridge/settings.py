@@ -46,6 +46,7 @@ class Settings:
     # Per-client-IP rate limit applied before any hashing
     ip_rate_limit: int = 30
     ip_rate_window_seconds: int = 60
+    ip_rate_ipv6_prefix: int = 64  # IPv6 clients are counted per network of this size (one host: a /64)
 
     # HTTP service
     host: str = "127.0.0.1"
@@ -146,6 +147,8 @@ class Settings:
             )
         if not 1 <= self.device_ttl_days <= 400:
             raise SettingsError("BACKUP_CODES_DEVICE_TTL_DAYS must be between 1 and 400")
+        if not 1 <= self.ip_rate_ipv6_prefix <= 128:
+            raise SettingsError("BACKUP_CODES_IP_RATE_IPV6_PREFIX must be a prefix length, 1 to 128")
         if self.trusted_proxies < 0:
             raise SettingsError("BACKUP_CODES_TRUSTED_PROXIES must be 0 or more")
 

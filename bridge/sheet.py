@@ -10,7 +10,7 @@ that nobody legitimate ever asks for the codes.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,6 +97,13 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 _STEPS = ("step_once", "step_login", "step_offline", "step_renew")
 
+# Bidirectional formatting characters: embeddings and overrides (U+202A to 202E), isolates (U+2066 to
+# 2069) and the invisible direction marks (U+200E, U+200F, U+061C). In a name they can make
+# "alice<U+202E>gnp.exe" print as "aliceexe.png", or pull the text after the name into another order. A
+# name is printed as the characters it is made of: they are removed, and letters keep their own direction.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
 
 @dataclass(frozen=True)
 class CodeSheet:
@@ -106,6 +113,21 @@ class CodeSheet:
     organisation: str
     created_at: datetime
     locale: str = "en"
+
+
+def without_bidi_controls(name: str) -> str:
+    """``name`` as it is stored, minus the characters that would reorder it or its line when shown."""
+    return name.translate(_NO_BIDI_CONTROLS)
+
+
+def _printable(sheet: CodeSheet) -> CodeSheet:
+    """The sheet with every name it prints (account, realm, organisation) free of bidi controls."""
+    return replace(
+        sheet,
+        username=without_bidi_controls(sheet.username),
+        realm_display_name=without_bidi_controls(sheet.realm_display_name),
+        organisation=without_bidi_controls(sheet.organisation),
+    )
 
 
 def resolve_locale(locale: str | None) -> str:
@@ -144,6 +166,7 @@ def _strings(sheet: CodeSheet) -> dict[str, str]:
 def render_txt(sheet: CodeSheet) -> str:
     """The sheet as plain text (for the ``.txt`` download): same content, same order as the PDF."""
     _check(sheet)
+    sheet = _printable(sheet)
     s = _strings(sheet)
     wrap = textwrap.TextWrapper(width=72, break_long_words=True, break_on_hyphens=False)
     bullet = textwrap.TextWrapper(
@@ -209,6 +232,7 @@ class _SheetPDF(FPDF):
 def render_pdf(sheet: CodeSheet, paper: str = "A4") -> bytes:
     """A one-page (two for very large sets) printable sheet on A4 or US Letter."""
     _check(sheet)
+    sheet = _printable(sheet)
     size = PAPERS.get(paper.lower()) if isinstance(paper, str) else None
     if size is None:
         raise ValueError(f"paper must be A4 or Letter, not {paper!r}")

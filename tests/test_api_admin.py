@@ -199,6 +199,34 @@ def test_audit_bad_query_is_400(bridge_app: Any, query: str) -> None:
     assert call(bridge_app, "GET", f"/v1/audit?{query}").status_code == 400
 
 
+FEDERATED = "f:6d1e3c52-33f0-4d8c-9b7a-1c2d3e4f5a6b:8c1f2e3d-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def test_audit_filters_by_a_federated_user_id(bridge_app: Any) -> None:
+    call(bridge_app, "POST", f"/v1/realms/demo/users/{FEDERATED}/codes")
+    issue(bridge_app)
+    response = call(bridge_app, "GET", f"/v1/audit?realm=demo&user_id={FEDERATED}")
+    assert response.status_code == 200, response.json
+    assert [(e["user_id"], e["event"]) for e in response.json["events"]] == [(FEDERATED, "issued")]
+
+
+def test_audit_filters_by_any_realm_name_the_routes_take(bridge_app: Any) -> None:
+    call(bridge_app, "POST", "/v1/realms/tenant:eu/users/alice/codes")
+    response = call(bridge_app, "GET", "/v1/audit?realm=tenant:eu")
+    assert response.status_code == 200, response.json
+    assert [e["realm"] for e in response.json["events"]] == ["tenant:eu"]
+
+
+def test_the_audit_query_and_the_routes_share_one_definition_of_realm_and_user_ids() -> None:
+    from bridge.api import spec
+
+    document = spec()
+    query = {p["name"]: p["schema"] for p in document["paths"]["/v1/audit"]["get"]["parameters"]}
+    path = {p["name"]: p["schema"] for p in document["components"]["parameters"].values()}
+    for name in ("realm", "user_id"):
+        assert query[name] == path[name] and "$ref" in query[name]
+
+
 SHEET = {
     "codes": ["7KQ4-M2XP-9DWR-3HZT", "ABCDEFGHJKMNPQRS"],
     "username": "alice",
@@ -213,6 +241,13 @@ def test_sheet_txt_lists_the_codes_in_display_form(bridge_app: Any) -> None:
     text = response.get_data(as_text=True)
     assert "7KQ4-M2XP-9DWR-3HZT" in text and "ABCD-EFGH-JKMN-PQRS" in text
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_sheet_txt_prints_a_name_with_a_right_to_left_override_in_its_stored_order(bridge_app: Any) -> None:
+    response = call(bridge_app, "POST", "/v1/sheets/txt", {**SHEET, "username": "alice\u202egnp.exe"})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "\u202e" not in text and "Account: alicegnp.exe" in text.splitlines()
 
 
 def test_sheet_pdf_is_a_pdf(bridge_app: Any) -> None:

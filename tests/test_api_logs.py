@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import pytest
+import requests
 
 from bridge import logs
 
@@ -126,3 +127,37 @@ def test_access_log_has_request_fields_but_no_body_or_headers(bridge_app: Any, c
     assert record.duration_ms >= 0
     text = json.dumps({k: str(v) for k, v in record.__dict__.items()})
     assert "SECRETBODYVALUE" not in text and bridge_app.api_key not in text and "x=1" not in text
+
+
+# Every character str.splitlines breaks a line at (JavaScript's line terminators are among them).
+LINE_BREAKS = [chr(c) for c in range(0x3000) if len(f"a{chr(c)}b".splitlines()) == 2]
+
+
+@pytest.mark.parametrize("brk", LINE_BREAKS, ids=[f"U+{ord(c):04X}" for c in LINE_BREAKS])
+def test_a_line_break_in_the_message_keeps_the_record_on_one_line(brk: str) -> None:
+    logger, stream = capture()
+    logger.info("before%safter", brk)
+    (line,) = stream.getvalue().splitlines()
+    assert json.loads(line)["message"] == f"before{brk}after"
+
+
+@pytest.mark.parametrize("brk", LINE_BREAKS, ids=[f"U+{ord(c):04X}" for c in LINE_BREAKS])
+def test_a_line_break_in_an_extra_field_keeps_the_record_on_one_line(brk: str) -> None:
+    logger, stream = capture()
+    logger.info("recorded", extra={"path": f"/v1/realms/a{brk}b", "details": {f"k{brk}": [f"v{brk}"]}})
+    (line,) = stream.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry["path"] == f"/v1/realms/a{brk}b" and entry["details"] == {f"k{brk}": [f"v{brk}"]}
+
+
+def test_the_served_access_log_keeps_a_path_with_a_line_separator_on_one_line(start_bridge: Any) -> None:
+    bridge = start_bridge()
+    for brk in ("%E2%80%A8", "%E2%80%A9", "%C2%85"):
+        requests.get(f"{bridge.url}/v1/realms/demo/users/a{brk}b/codes", headers=bridge.headers, timeout=30)
+    bridge.stop()
+    lines = bridge.log_text().splitlines()
+    access = [json.loads(line) for line in lines if '"bridge.access"' in line]
+    paths = {entry["path"] for entry in access}
+    assert {"/v1/realms/demo/users/a\u2028b/codes", "/v1/realms/demo/users/a\u2029b/codes"} <= paths
+    assert "/v1/realms/demo/users/a\x85b/codes" in paths
+    assert all(line.startswith("{") for line in lines if line.strip())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,6 +39,53 @@ def test_default_sqlite_database_lives_in_a_private_data_dir(tmp_path: Path) -> 
     db.create_all(engine)
     assert (data_dir / "backup-codes.db").exists()
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which SQLite creates its files 0644."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def explicit_sqlite(path: Path) -> Engine:
+    """An engine on an explicit BACKUP_CODES_DATABASE_URL, with a write open so -wal and -shm exist."""
+    engine = db.make_engine(Settings(data_dir=path.parent / "unused", database_url=f"sqlite:///{path}"))
+    db.create_all(engine)
+    return engine
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_an_explicit_sqlite_database_and_its_wal_and_shm_files_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "db" / "bridge.db"
+    path.parent.mkdir()
+    engine = explicit_sqlite(path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO rate_limits (key, window_start, count) VALUES ('k', 0, 1)"))
+        modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in path.parent.iterdir()}
+    engine.dispose()
+    assert {"bridge.db", "bridge.db-wal", "bridge.db-shm"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_the_directory_the_bridge_creates_for_an_explicit_sqlite_database_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "nested" / "bridge.db"
+    explicit_sqlite(path).dispose()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
+
+
+def test_a_readable_sqlite_database_left_by_an_older_version_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    for name in ("bridge.db", "bridge.db-wal", "bridge.db-shm"):
+        (tmp_path / name).touch(mode=0o644)
+        (tmp_path / name).chmod(0o644)
+    explicit_sqlite(path).dispose()
+    assert {stat.S_IMODE(f.stat().st_mode) for f in tmp_path.iterdir()} == {0o600}
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(engine: Engine) -> None:

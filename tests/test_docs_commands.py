@@ -7,8 +7,12 @@ a throwaway SQLite database; `realm …` runs against a real Keycloak in tests/t
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,54 @@ def test_documented_operator_session_runs(database: Path, capsys: pytest.Capture
     run('user reset --realm example --user alice --reason "lost codes" --identity-check "video call"', capsys)
     exported = run("audit export --realm example --format jsonl", capsys)
     assert "helpdesk_reset" in exported and "policy_changed" in exported
+
+
+# ------------------------------------------------------------------------------------------ benchmarks
+
+BENCHMARKS = sorted(path.name for path in (REPO / "benchmarks").glob("*.py") if not path.name.startswith("_"))
+BENCHMARK_COMMAND = re.compile(
+    r"(?:\.venv/bin/)?python3? (?:benchmarks/[a-z_]+\.py|-m benchmarks\.[a-z_]+)[^`\n#]*"
+)
+
+
+def benchmark_commands() -> list[tuple[str, str]]:
+    """(where, command) for each benchmark run the README, docs/ and the benchmarks' own docstrings show."""
+    sources = [*DOCS, *((REPO / "benchmarks" / name) for name in BENCHMARKS)]
+    found = {}
+    for source in sources:
+        for command in BENCHMARK_COMMAND.findall(source.read_text(encoding="utf-8")):
+            found.setdefault(command.strip(), source.name)
+    return [(where, command) for command, where in found.items()]
+
+
+def test_the_readme_shows_how_to_run_every_benchmark() -> None:
+    readme = [command for where, command in benchmark_commands() if where == "README.md"]
+    assert {name for name in BENCHMARKS if not any(f"benchmarks/{name}" in c for c in readme)} == set()
+
+
+@pytest.mark.parametrize(("where", "command"), benchmark_commands(), ids=lambda value: value)
+def test_documented_benchmark_command_runs_from_the_repository_root(where: str, command: str) -> None:
+    """Run exactly as written (optional parts in brackets left out) with --help, the way a fresh clone would:
+    from the repository root, nothing on PYTHONPATH, the bootstrapped venv's interpreter."""
+    words = shlex.split(re.sub(r"\[[^\]]*\]", "", command.replace("...", "x")))
+    venv_python = REPO / ".venv" / "bin" / "python"
+    words[0] = str(venv_python if venv_python.exists() else sys.executable)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("BACKUP_CODES_")}
+    # Its own session: a benchmark that ignores --help runs for minutes; stop it with its process group.
+    with subprocess.Popen(
+        [*words, "--help"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.communicate()
+            pytest.fail(f"{where}: `{command} --help` ran for a minute instead of printing its help")
+    assert process.returncode == 0, f"{where}: `{command} --help` failed:\n{stderr[-2000:]}"
+    assert stdout.startswith("usage:")

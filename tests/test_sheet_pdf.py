@@ -187,3 +187,36 @@ def test_naive_creation_time_is_taken_as_utc() -> None:
     text = text_of(render_pdf(sheet(created_at=datetime(2026, 1, 5, 8, 0))))
 
     assert "5 January 2026, 08:00 UTC" in text
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    """The text poppler reads from the PDF, in the order it would show and copy it."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext (poppler-utils) is required in CI")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    source = tmp_path / "sheet.pdf"
+    source.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True).stdout
+
+
+# The isolates (U+2066 to 2069) and U+061C have no DejaVu glyph: fpdf2 leaves them out of the PDF
+# whatever the bridge does, so only the text sheet shows their effect (tests/test_sheet_txt.py).
+@pytest.mark.parametrize(
+    "control", ["\u202e", "\u202b", "\u202d", "\u200f"], ids=["RLO", "RLE", "LRO", "RLM"]
+)
+def test_a_bidi_control_in_a_name_cannot_reorder_the_pdf(control: str, tmp_path: Path) -> None:
+    pdf = render_pdf(
+        sheet(
+            username=f"alice{control}gnp.exe",
+            realm_display_name=f"Acme{control} SSO",
+            organisation=f"Org{control}",
+        )
+    )
+
+    for text in (text_of(pdf), pdftotext(pdf, tmp_path)):
+        assert not set(BIDI) & set(text)
+        assert "alicegnp.exe" in text and "Acme SSO" in text

@@ -68,3 +68,24 @@ def test_txt_without_organisation_still_warns_against_phishing() -> None:
 def test_txt_refuses_an_empty_code_list() -> None:
     with pytest.raises(ValueError):
         render_txt(sheet(codes=[]))
+
+
+# Embeddings and overrides, isolates, and the direction marks: each can reorder what a reader sees.
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+BIDI += ["\u200e", "\u200f", "\u061c"]
+BIDI_IDS = [f"U+{ord(c):04X}" for c in BIDI]
+
+
+@pytest.mark.parametrize("control", BIDI, ids=BIDI_IDS)
+def test_txt_prints_every_name_without_bidi_controls(control: str) -> None:
+    text = render_txt(
+        sheet(
+            username=f"alice{control}gnp.exe",
+            realm_display_name=f"Acme{control} SSO",
+            organisation=f"Org{control}",
+        )
+    )
+
+    assert not set(BIDI) & set(text)
+    lines = text.splitlines()
+    assert "Account: alicegnp.exe" in lines and "Backup codes — Acme SSO" in lines and "Org" in lines
