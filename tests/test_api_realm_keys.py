@@ -187,7 +187,7 @@ def test_the_audit_refusal_is_in_the_spec() -> None:
 
 
 def test_the_key_realm_rule_is_the_spec_realm_rule() -> None:
-    pattern = spec()["components"]["parameters"]["Realm"]["schema"]["pattern"]
+    pattern = spec()["components"]["schemas"]["RealmName"]["pattern"]
     assert f"^{auth.REALM_PATTERN.pattern}$" == pattern
 
 
