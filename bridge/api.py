@@ -42,6 +42,7 @@ class DeviceIdConverter(BaseConverter):
 blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("device_id", DeviceIdConverter))
 
 NO_STORE = "no-store"
+BUSY_RETRY_AFTER_SECONDS = 1  # a refused "busy" verification: the attempts in flight take milliseconds
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,64}")
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?"
@@ -383,7 +384,11 @@ def verify_code(realm: str, user_id: str) -> Response:
         keycloak_locked=bool(data.get("keycloak_locked", False)),
     )
     metrics.VERIFICATIONS.labels(result.reason).inc()
-    return _json(result.to_dict())
+    response = _json(result.to_dict())
+    if result.reason == "busy":
+        # Not a failure: the user's other attempts are still being checked; one is over in well under this.
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
 
 
 @blueprint.get(f"{USER}/codes")

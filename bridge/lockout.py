@@ -1,15 +1,34 @@
 """Per-user failure counting and lock rows (the bridge's own, Keycloak's, the directory's).
 
 The counter is the brute-force limit, so it must hold under concurrency: "check, verify, then
-increment" lets every parallel guess through (security.md §4.1). Instead each attempt is *admitted*
-by one conditional statement that increments first and refuses once the limit is reached::
+increment" lets every parallel guess through (security.md §4.1). But counting an attempt as a failure
+before its hash is checked (and forgetting it again on success) makes a user's own codes lock them:
+ten valid codes submitted at once (double submits, two tabs, a retrying client) put the counter at the
+limit before any of them has proved anything. So an attempt is counted twice over, apart:
 
-    UPDATE users SET failed_attempts = failed_attempts + 1 ... WHERE ... AND failed_attempts < :max
-    RETURNING failed_attempts, lockouts
+* ``in_flight``: admitted, hash still running. Admission is one conditional statement that reserves
+  a place only while settled failures plus attempts in flight stay under the limit::
 
-The attempt that takes the counter to the limit places the temporary lock in the same transaction,
-before its hash is even checked; if its code turns out to be right the success removes the lock
-again. So at most ``max_failures`` attempts reach Argon2 between two successes, however many race.
+      UPDATE users SET in_flight = in_flight + 1 ...
+      WHERE ... AND failed_attempts + in_flight < :max
+
+* ``failed_attempts``: settled failures. The attempt gives its place back once its hash is checked,
+  in the transaction that records its outcome: a failure adds one (and the failure that reaches the
+  limit places the temporary lock), a success forgets every failure.
+
+:func:`decide` is the rule: under the limit with everything in flight counted → ``counted`` (hash);
+over it only because of attempts still in flight → ``busy`` (no hash, nothing counted or used, the
+caller may retry in a moment); settled failures at the limit → ``locked``. So however many race, at
+most ``max_failures`` attempts reach Argon2 between two successes, and only failures ever lock.
+
+An attempt that never settles (its worker killed mid-hash, the database gone before the result was
+written) must not hold its place for ever: the whole in-flight count is void once ``in_flight_until``
+has passed, which every admission moves to ``IN_FLIGHT_SECONDS`` ahead. The first admission after
+that starts a new count (``in_flight_batch`` + 1), and a settlement of the voided batch that arrives
+late still records its failure but gives back no place it no longer holds. The bound above therefore
+holds for attempts that settle within ``IN_FLIGHT_SECONDS``, which is many times an Argon2
+verification even behind a full hash gate.
+
 The counter stays at the limit while the lock runs; the first attempt after expiry resets it.
 
 Lock precedence (:func:`effective`): any active permanent lock beats temporary ones; among
@@ -33,6 +52,17 @@ KINDS = ("temporary", "permanent")
 TEMPORARY = "temporary"
 PERMANENT = "permanent"
 CODES = "codes"
+
+# Admission outcomes (see :func:`decide`); ``unknown_user`` is the one more :func:`admit` returns.
+COUNTED = "counted"
+BUSY = "busy"
+LOCKED = "locked"
+UNKNOWN_USER = "unknown_user"
+
+# How long an admitted attempt may take before its place in the in-flight count is void. A hash takes
+# tens of milliseconds (seconds under a full hash gate); this only bounds how long a crashed attempt
+# keeps a place, and a user with places left is not held up by it at all.
+IN_FLIGHT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -84,14 +114,42 @@ class Lock:
 class Admission:
     """Outcome of :func:`admit`.
 
-    ``outcome``: ``counted`` (go on and verify), ``unknown_user`` (no user row: nothing to count,
-    verify against the dummy anyway) or ``locked`` (limit reached: refuse without hashing).
-    ``placed_lock_until`` is set when this very attempt reached the limit and placed the lock.
+    ``outcome``: ``counted`` (go on and verify, then settle with ``batch``), ``unknown_user`` (no user
+    row: nothing to count, verify against the dummy anyway), ``busy`` (only attempts in flight fill
+    the limit: refuse without hashing, retryable) or ``locked`` (failures reached the limit: refuse
+    without hashing).
     """
 
     outcome: str
     failed_attempts: int = 0
+    batch: int = 0
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A failure recorded by :func:`settle_failure`: the count now, and the lock it placed, if it did."""
+
+    failed_attempts: int
     placed_lock_until: datetime | None = None
+
+
+def decide(failed_attempts: int, in_flight: int, max_failures: int) -> str:
+    """Admit an attempt only while settled failures plus attempts in flight stay under the limit.
+
+    The admission statement applies the same rule atomically; this is its reading for the refusals:
+    ``locked`` only when settled failures alone reach the limit, ``busy`` when attempts still in
+    flight (which may well succeed) fill the rest.
+    """
+    if failed_attempts >= max_failures:
+        return LOCKED
+    if failed_attempts + in_flight >= max_failures:
+        return BUSY
+    return COUNTED
+
+
+def live_in_flight(in_flight: int, until: datetime | None, now: datetime) -> int:
+    """The in-flight count, or 0 once it is void (nobody admitted for ``IN_FLIGHT_SECONDS``)."""
+    return in_flight if until is not None and until > now else 0
 
 
 # The statements every verification runs, built once: building one costs more than running it on
@@ -102,19 +160,57 @@ _LIST_LOCKS = (
     .where(locks.c.realm == bindparam("p_realm"), locks.c.user_id == bindparam("p_user_id"))
     .order_by(locks.c.source)
 )
-_INCREMENT = (
+_LIVE = users.c.in_flight_until > bindparam("p_now")  # NULL (never admitted) is not live
+_LIVE_IN_FLIGHT = case((_LIVE, users.c.in_flight), else_=0)
+_ADMIT = (
     update(users)
-    .where(_OF_USER, users.c.failed_attempts < bindparam("p_max"))
+    .where(_OF_USER, users.c.failed_attempts + _LIVE_IN_FLIGHT < bindparam("p_max"))
+    .values(
+        in_flight=_LIVE_IN_FLIGHT + 1,
+        in_flight_batch=case((_LIVE, users.c.in_flight_batch), else_=users.c.in_flight_batch + 1),
+        in_flight_until=case(
+            (users.c.in_flight_until > bindparam("p_until"), users.c.in_flight_until),
+            else_=bindparam("p_until"),
+        ),
+        updated_at=bindparam("p_now"),
+    )
+    .returning(users.c.failed_attempts, users.c.in_flight_batch)
+)
+# Give back the place of an attempt of ``p_batch``; a voided batch's places are gone already.
+_RELEASED_IN_FLIGHT = case(
+    (
+        and_(users.c.in_flight_batch == bindparam("p_batch"), users.c.in_flight > 0),
+        users.c.in_flight - 1,
+    ),
+    else_=users.c.in_flight,
+)
+_SETTLE_FAILURE = (
+    update(users)
+    .where(_OF_USER)
     .values(
         failed_attempts=users.c.failed_attempts + 1,
         lockouts=case(
-            (users.c.failed_attempts + 1 >= bindparam("p_max"), users.c.lockouts + 1), else_=users.c.lockouts
+            (
+                and_(
+                    users.c.failed_attempts < bindparam("p_max"),
+                    users.c.failed_attempts + 1 >= bindparam("p_max"),
+                ),
+                users.c.lockouts + 1,
+            ),
+            else_=users.c.lockouts,
         ),
+        in_flight=_RELEASED_IN_FLIGHT,
         updated_at=bindparam("p_now"),
     )
     .returning(users.c.failed_attempts, users.c.lockouts)
 )
-_USER_EXISTS = select(users.c.failed_attempts).where(_OF_USER)
+_SETTLE_SUCCESS = (
+    update(users)
+    .where(_OF_USER)
+    .values(failed_attempts=0, lockouts=0, in_flight=_RELEASED_IN_FLIGHT, updated_at=bindparam("p_now"))
+)
+_RELEASE = update(users).where(_OF_USER).values(in_flight=_RELEASED_IN_FLIGHT)
+_READ_COUNTS = select(users.c.failed_attempts, users.c.in_flight, users.c.in_flight_until).where(_OF_USER)
 _FORGET_FAILURES = (
     update(users).where(_OF_USER).values(failed_attempts=0, lockouts=0, updated_at=bindparam("p_now"))
 )
@@ -190,42 +286,68 @@ def admit(
     user_id: str,
     *,
     max_failures: int,
-    lockout_seconds: int,
-    lockout_max_seconds: int,
     now: datetime,
 ) -> Admission:
-    """Count this attempt before it is verified; see the module docstring."""
-    admission = _increment(conn, realm, user_id, max_failures, lockout_seconds, lockout_max_seconds, now)
+    """Reserve a place in flight for this attempt before it is verified; see the module docstring."""
+    admission = _reserve(conn, realm, user_id, max_failures, now)
     if admission is not None:
         return admission
-    if conn.execute(_USER_EXISTS, {"p_realm": realm, "p_user_id": user_id}).first() is None:
-        return Admission(outcome="unknown_user")
-    if _release_expired(conn, realm, user_id, max_failures, now):
-        admission = _increment(conn, realm, user_id, max_failures, lockout_seconds, lockout_max_seconds, now)
+    row = conn.execute(_READ_COUNTS, {"p_realm": realm, "p_user_id": user_id}).first()
+    if row is None:
+        return Admission(outcome=UNKNOWN_USER)
+    in_flight = live_in_flight(row.in_flight, as_utc(row.in_flight_until), now)
+    outcome = decide(row.failed_attempts, in_flight, max_failures)
+    if outcome == LOCKED and _release_expired(conn, realm, user_id, max_failures, now):
+        outcome = BUSY  # the failures were forgotten: a place is free unless the flight fills the limit
+        admission = _reserve(conn, realm, user_id, max_failures, now)
         if admission is not None:
             return admission
-    return Admission(outcome="locked")
+    # COUNTED here means places were given back since the statement above ran (PostgreSQL): retryable.
+    return Admission(outcome=LOCKED if outcome == LOCKED else BUSY, failed_attempts=row.failed_attempts)
 
 
-def _increment(
+def _reserve(
+    conn: Connection, realm: str, user_id: str, max_failures: int, now: datetime
+) -> Admission | None:
+    until = now + timedelta(seconds=IN_FLIGHT_SECONDS)
+    row = conn.execute(
+        _ADMIT,
+        {"p_realm": realm, "p_user_id": user_id, "p_max": max_failures, "p_now": now, "p_until": until},
+    ).first()
+    if row is None:
+        return None
+    return Admission(outcome=COUNTED, failed_attempts=row.failed_attempts, batch=row.in_flight_batch)
+
+
+def settle_failure(
     conn: Connection,
     realm: str,
     user_id: str,
+    batch: int,
+    *,
     max_failures: int,
     lockout_seconds: int,
     lockout_max_seconds: int,
     now: datetime,
-) -> Admission | None:
+) -> Settled:
+    """A counted attempt failed: one more failure, its place given back; the failure that reaches
+    the limit places the temporary lock (backoff by consecutive lockouts) in the same transaction."""
     row = conn.execute(
-        _INCREMENT, {"p_realm": realm, "p_user_id": user_id, "p_max": max_failures, "p_now": now}
+        _SETTLE_FAILURE,
+        {"p_realm": realm, "p_user_id": user_id, "p_max": max_failures, "p_batch": batch, "p_now": now},
     ).first()
-    if row is None:
-        return None
-    if row.failed_attempts < max_failures:
-        return Admission(outcome="counted", failed_attempts=row.failed_attempts)
+    if row is None:  # the user was deleted meanwhile: nothing left to count or lock
+        return Settled(failed_attempts=0)
+    if not row.failed_attempts - 1 < max_failures <= row.failed_attempts:
+        return Settled(failed_attempts=row.failed_attempts)
     until = now + timedelta(seconds=backoff_seconds(row.lockouts - 1, lockout_seconds, lockout_max_seconds))
     _put_temporary_codes_lock(conn, realm, user_id, until, now)
-    return Admission(outcome="counted", failed_attempts=row.failed_attempts, placed_lock_until=until)
+    return Settled(failed_attempts=row.failed_attempts, placed_lock_until=until)
+
+
+def release(conn: Connection, realm: str, user_id: str, batch: int) -> None:
+    """Give back the place of an attempt that ended without an outcome (its hash raised)."""
+    conn.execute(_RELEASE, {"p_realm": realm, "p_user_id": user_id, "p_batch": batch})
 
 
 def _put_temporary_codes_lock(
@@ -277,17 +399,19 @@ def _release_expired(conn: Connection, realm: str, user_id: str, max_failures: i
     return True
 
 
-def codes_lock_until(conn: Connection, realm: str, user_id: str) -> datetime | None:
-    """Expiry of the stored temporary codes lock, if there is one."""
-    value = conn.execute(
-        select(locks.c.expires_at).where(_codes_lock(realm, user_id), locks.c.kind == TEMPORARY)
-    ).scalar()
-    return as_utc(value)
+def reset_after_success(
+    conn: Connection, realm: str, user_id: str, now: datetime, batch: int | None = None
+) -> None:
+    """A correct code proves possession: forget failures, backoff and the bridge's own temporary lock.
 
-
-def reset_after_success(conn: Connection, realm: str, user_id: str, now: datetime) -> None:
-    """A correct code proves possession: forget failures, backoff and the bridge's own temporary lock."""
-    conn.execute(_FORGET_FAILURES, {"p_realm": realm, "p_user_id": user_id, "p_now": now})
+    ``batch``: the success settles a counted attempt of that batch, whose place it gives back.
+    """
+    if batch is None:
+        conn.execute(_FORGET_FAILURES, {"p_realm": realm, "p_user_id": user_id, "p_now": now})
+    else:
+        conn.execute(
+            _SETTLE_SUCCESS, {"p_realm": realm, "p_user_id": user_id, "p_batch": batch, "p_now": now}
+        )
     conn.execute(_DELETE_TEMPORARY_CODES_LOCK, {"p_realm": realm, "p_user_id": user_id})
 
 

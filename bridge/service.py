@@ -5,8 +5,9 @@ The API, the CLI and the LDAP sync all go through this facade, so the security r
 * Codes are generated server-side, shown once, stored as per-code Argon2id hashes.
 * A verification costs exactly one Argon2 evaluation, whatever the user, the number of codes or
   whether the code exists (a dummy hash stands in for a missing candidate). Only the refusals that
-  need no secret — rate limited, malformed input, locked — skip it, and they skip it *before* any
-  hashing so they are cheap.
+  need no secret — rate limited, malformed input, locked, busy — skip it, and they skip it *before*
+  any hashing so they are cheap. ``busy`` (the user's other attempts still in flight fill the failure
+  limit, see :mod:`bridge.lockout`) counts nothing and uses nothing: the caller may retry it.
 * Single use is one conditional ``UPDATE … WHERE id = ? AND used_at IS NULL``: of any number of
   racing requests with one code exactly one sees rowcount 1.
 * No write transaction is open while hashing, so the SQLite writer lock is held for milliseconds.
@@ -22,6 +23,7 @@ the per-IP rate limit rather than a per-user counter, which would have nothing t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import re
@@ -33,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge import audit, codes, devices, lockout, ratelimit
 from bridge import policy as policies
@@ -45,7 +48,7 @@ from bridge.schema import contacts, locks, users
 from bridge.schema import devices as devices_table
 from bridge.settings import Settings
 
-REASONS = ("ok", "invalid", "used", "unknown_user", "no_codes", "locked", "rate_limited", "malformed")
+REASONS = ("ok", "invalid", "used", "unknown_user", "no_codes", "locked", "busy", "rate_limited", "malformed")
 PURPOSES = ("login", "recovery")
 CONTACT_SOURCES = ("api", "directory", "keycloak")
 CONTACT_FIELDS = ("email", "phone", "locale", "display_name")
@@ -207,8 +210,7 @@ class _Candidate:
     set_id: str | None = None
     unused: int = 0
     enroll_required: bool = False
-    failed_attempts: int = 0
-    placed_lock_until: datetime | None = None
+    batch: int = 0  # the in-flight batch a counted attempt settles with (bridge.lockout)
 
 
 def _notify_module_enqueue(conn: Connection, **kwargs: Any) -> int | None:
@@ -397,19 +399,31 @@ class BackupCodes:
         assert canonical is not None  # a malformed code never gets past the admission
 
         # The one Argon2 evaluation of this attempt (dummy hash when there is no candidate row).
-        matched = self.hasher.verify(candidate.code_hash, realm, user_id, canonical)
+        matched = self._hash_in_flight(candidate, realm, user_id, canonical)
         with self.engine.begin() as conn:
             if matched and not candidate.code_used and _consume(conn, candidate.code_id, client_ip, now):
                 return self._succeed(conn, realm, user_id, candidate, context, now)
             reason = _failure_reason(candidate, matched)
             return self._fail(conn, realm, user_id, candidate, reason, context, now)
 
+    def _hash_in_flight(self, candidate: _Candidate, realm: str, user_id: str, canonical: str) -> bool:
+        """Check the hash; if that raises, give the attempt's place in flight back before passing it on."""
+        try:
+            return self.hasher.verify(candidate.code_hash, realm, user_id, canonical)
+        except BaseException:
+            if candidate.outcome == lockout.COUNTED:
+                # Best effort: if the database is gone too, the place expires (IN_FLIGHT_SECONDS).
+                with contextlib.suppress(SQLAlchemyError), self.engine.begin() as conn:
+                    lockout.release(conn, realm, user_id, candidate.batch)
+            raise
+
     def _admit(
         self, realm: str, user_id: str, canonical: str | None, context: dict[str, Any], now: datetime
     ) -> _Candidate | VerifyResult:
         """Everything before the hash in one short write transaction: a refusal, or the candidate.
 
-        The checks keep the documented order (rate limit, malformed input, lock, failure counter), and
+        The checks keep the documented order (rate limit, malformed input, lock, failure counter with
+        the attempts in flight), and
         every refusal is decided here, before any hashing. One transaction instead of four is what keeps
         the per-attempt overhead small next to Argon2; it commits before the hash is checked, so no
         write transaction (and no SQLite writer lock) is ever held across Argon2. A refusal commits its
@@ -426,16 +440,11 @@ class BackupCodes:
             if lock.locked:
                 _record_refusal(conn, realm, user_id, "locked", context, now)
                 return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
-            admission = lockout.admit(
-                conn,
-                realm,
-                user_id,
-                max_failures=pol.max_failures,
-                lockout_seconds=pol.lockout_seconds,
-                lockout_max_seconds=pol.lockout_max_seconds,
-                now=now,
-            )
-            if admission.outcome == "locked":
+            admission = lockout.admit(conn, realm, user_id, max_failures=pol.max_failures, now=now)
+            if admission.outcome == lockout.BUSY:
+                # Not a failure and nothing used: the user's other attempts are still being checked.
+                return VerifyResult(valid=False, reason="busy")
+            if admission.outcome == lockout.LOCKED:
                 # Only under a race: a concurrent attempt placed the lock after the lock read above.
                 _record_refusal(conn, realm, user_id, "locked", context, now)
                 lock = _blocking_lock(conn, realm, user_id, now, context["purpose"])
@@ -457,7 +466,7 @@ class BackupCodes:
         now: datetime,
     ) -> VerifyResult:
         pol = candidate.policy
-        lockout.reset_after_success(conn, realm, user_id, now)
+        lockout.reset_after_success(conn, realm, user_id, now, batch=_batch(candidate))
         remaining = _count_unused(conn, realm, user_id)
         low = remaining <= pol.low_threshold
         audit.record(
@@ -562,12 +571,12 @@ class BackupCodes:
         context: dict[str, Any],
         now: datetime,
     ) -> VerifyResult:
-        _record_refusal(conn, realm, user_id, reason, context, now, failed_attempts=candidate.failed_attempts)
+        settled = self._settle_failure(conn, realm, user_id, candidate, now)
+        _record_refusal(conn, realm, user_id, reason, context, now, failed_attempts=settled.failed_attempts)
         locked_until = None
-        placed = candidate.placed_lock_until
-        # This attempt reached the limit and placed the lock before hashing; it stands unless a
-        # concurrent success has lifted it meanwhile.
-        if placed is not None and lockout.codes_lock_until(conn, realm, user_id) == placed:
+        placed = settled.placed_lock_until
+        # This failure reached the limit and placed the lock, in this transaction.
+        if placed is not None:
             locked_until = placed
             audit.record(
                 conn,
@@ -593,6 +602,24 @@ class BackupCodes:
             )
         return VerifyResult(
             valid=False, reason=reason, enroll_required=candidate.enroll_required, locked_until=locked_until
+        )
+
+    @staticmethod
+    def _settle_failure(
+        conn: Connection, realm: str, user_id: str, candidate: _Candidate, now: datetime
+    ) -> lockout.Settled:
+        if candidate.outcome != lockout.COUNTED:  # an unknown user has no counter
+            return lockout.Settled(failed_attempts=0)
+        pol = candidate.policy
+        return lockout.settle_failure(
+            conn,
+            realm,
+            user_id,
+            candidate.batch,
+            max_failures=pol.max_failures,
+            lockout_seconds=pol.lockout_seconds,
+            lockout_max_seconds=pol.lockout_max_seconds,
+            now=now,
         )
 
     # ------------------------------------------------------------------ devices
@@ -1198,8 +1225,7 @@ def _read_candidate(
         set_id=row.set_id,
         unused=int(row.unused),
         enroll_required=bool(row.enroll_required),
-        failed_attempts=admission.failed_attempts,
-        placed_lock_until=admission.placed_lock_until,
+        batch=admission.batch,
     )
 
 
@@ -1225,6 +1251,11 @@ def _device(realm: str, user_id: str, device_id: str | None) -> Any:
     return and_(
         devices_table.c.id == device_id, devices_table.c.realm == realm, devices_table.c.user_id == user_id
     )
+
+
+def _batch(candidate: _Candidate) -> int | None:
+    """The in-flight batch a success gives its place back to; None when nothing was counted."""
+    return candidate.batch if candidate.outcome == lockout.COUNTED else None
 
 
 def _failure_reason(candidate: _Candidate, matched: bool) -> str:

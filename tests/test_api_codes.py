@@ -145,3 +145,20 @@ def test_too_many_failures_lock_the_user_even_for_a_valid_code(bridge_app: Any) 
 def test_responses_are_never_cached(bridge_app: Any) -> None:
     response = bridge_app.client.post(CODES, headers=bridge_app.headers)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_code_refused_as_busy_says_when_to_retry_and_uses_nothing(bridge_app: Any) -> None:
+    from bridge import db, lockout
+
+    codes = issue(bridge_app)
+    with bridge_app.engine.begin() as conn:  # five attempts of this user in flight, their hashes running
+        for _ in range(5):
+            lockout.admit(conn, REALM, USER, max_failures=5, now=db.utcnow())
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, json={"code": codes[0], "client_ip": "192.0.2.10"}
+    )
+    assert (response.status_code, response.json["valid"], response.json["reason"]) == (200, False, "busy")
+    assert response.headers["Retry-After"] == "1"
+    assert response.json["locked_until"] is None
+    status = bridge_app.client.get(CODES, headers=bridge_app.headers).json
+    assert (status["remaining"], status["lock"]["locked"]) == (10, False)

@@ -23,6 +23,8 @@ from bridge.settings import Settings
 REALM, USER = "acme", "alice"
 THREADS = 8
 SETTINGS = Settings(argon2_time_cost=1, argon2_memory_cost=64, argon2_parallelism=1, ip_rate_limit=10_000)
+# The production Argon2 cost: a hash long enough (tens of ms) for racing requests to overlap in it.
+REAL_COST = Settings(ip_rate_limit=10_000)
 
 
 class CountingHasher:
@@ -40,8 +42,8 @@ class CountingHasher:
         return self.inner.verify(*args, **kwargs)
 
 
-def service(engine: Engine) -> tuple[BackupCodes, CountingHasher]:
-    svc = BackupCodes(engine, SETTINGS, enqueue=lambda _conn, **_kw: None)
+def service(engine: Engine, settings: Settings = SETTINGS) -> tuple[BackupCodes, CountingHasher]:
+    svc = BackupCodes(engine, settings, enqueue=lambda _conn, **_kw: None)
     spy = CountingHasher(svc.hasher._ph)
     svc.hasher._ph = spy  # type: ignore[assignment]
     return svc, spy
@@ -101,10 +103,41 @@ def guesses_against_the_counter(engine: Engine, rounds: int) -> None:
         )
         assert spy.verifications - before == 5  # max_failures, however many raced
         assert sum(r.reason == "invalid" for r in results) == 5
-        assert sum(r.reason == "locked" for r in results) == 2 * THREADS - 5
+        # Refused unhashed: "busy" while the five were in flight, "locked" once they had failed.
+        assert sum(r.reason in ("busy", "locked") for r in results) == 2 * THREADS - 5
+        assert svc.lock_state(REALM, USER).locked
         with engine.connect() as conn:
             assert conn.execute(select(users.c.failed_attempts)).scalar_one() <= 5
         svc.clear_lock(REALM, USER, source="codes", actor="test", reason="next round")
+
+
+def own_codes_at_once(engine: Engine) -> None:
+    """Ten valid codes of one user at once: none refused as locked; the busy ones go through on retry."""
+    svc, _ = service(engine, REAL_COST)
+    issued = svc.issue(REALM, USER, actor=USER).codes
+    results = race(len(issued), lambda i: svc.verify(REALM, USER, issued[i], client_ip="192.0.2.1"))
+    assert [r.reason for r in results if not r.valid and r.reason != "busy"] == []
+    retried = [
+        svc.verify(REALM, USER, issued[i], client_ip="192.0.2.1")
+        for i, r in enumerate(results)
+        if not r.valid
+    ]
+    assert all(r.valid for r in retried), [r.reason for r in retried]
+    assert not svc.lock_state(REALM, USER).locked
+    assert svc.status(REALM, USER).remaining == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(users.c.failed_attempts)).scalar_one() == 0
+
+
+def wrong_codes_on_a_fresh_user(engine: Engine) -> None:
+    """Twenty wrong codes at once on a user who never failed: locked, after at most five hashes."""
+    svc, spy = service(engine, REAL_COST)
+    svc.issue(REALM, USER, actor=USER)
+    before = spy.verifications
+    results = race(20, lambda i: svc.verify(REALM, USER, f"ZZZZ-ZZZZ-ZZZZ-Z{i:03d}", client_ip="192.0.2.1"))
+    assert spy.verifications - before <= 5
+    assert not any(r.valid for r in results)
+    assert svc.lock_state(REALM, USER).locked
 
 
 def racing_right_code_while_guessing(engine: Engine) -> None:
@@ -133,6 +166,14 @@ def test_right_code_racing_guesses_on_sqlite(sqlite_engine: Engine) -> None:
     racing_right_code_while_guessing(sqlite_engine)
 
 
+def test_ten_own_codes_at_once_never_lock_the_user_on_sqlite(sqlite_engine: Engine) -> None:
+    own_codes_at_once(sqlite_engine)
+
+
+def test_twenty_wrong_codes_at_once_lock_after_at_most_five_hashes_on_sqlite(sqlite_engine: Engine) -> None:
+    wrong_codes_on_a_fresh_user(sqlite_engine)
+
+
 @pytest.mark.postgres
 def test_eight_threads_one_code_exactly_one_success_on_postgres(pg_engine: Engine) -> None:
     one_code_many_threads(pg_engine, rounds=5)
@@ -146,3 +187,13 @@ def test_parallel_guesses_never_pass_the_failure_limit_on_postgres(pg_engine: En
 @pytest.mark.postgres
 def test_right_code_racing_guesses_on_postgres(pg_engine: Engine) -> None:
     racing_right_code_while_guessing(pg_engine)
+
+
+@pytest.mark.postgres
+def test_ten_own_codes_at_once_never_lock_the_user_on_postgres(pg_engine: Engine) -> None:
+    own_codes_at_once(pg_engine)
+
+
+@pytest.mark.postgres
+def test_twenty_wrong_codes_at_once_lock_after_at_most_five_hashes_on_postgres(pg_engine: Engine) -> None:
+    wrong_codes_on_a_fresh_user(pg_engine)

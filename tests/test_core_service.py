@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
 
-from bridge import audit, codes, db, service
+from bridge import audit, codes, db, lockout, service
 from bridge.policy import Policy, PolicyError
 from bridge.schema import codes as codes_table
 from bridge.schema import contacts, devices, locks, users
@@ -346,6 +346,85 @@ def test_success_resets_the_failure_counter(h: Harness) -> None:
     for _ in range(4):
         assert h.verify(WRONG).reason == "invalid"
     assert not h.svc.lock_state(REALM, USER).locked
+
+
+def during_next_hash(h: Harness, action: Any) -> list[Any]:
+    """Run ``action()`` once, inside the next Argon2 verification: a request in flight, deterministically."""
+    outer = h.svc.hasher._ph
+    seen: list[Any] = []
+
+    class Hook:
+        def verify(self, *args: Any, **kwargs: Any) -> bool:
+            h.svc.hasher._ph = outer
+            seen.append(action())
+            return bool(outer.verify(*args, **kwargs))
+
+    h.svc.hasher._ph = Hook()  # type: ignore[assignment]
+    return seen
+
+
+def failed_attempts(h: Harness) -> int:
+    with h.engine.connect() as conn:
+        return int(conn.execute(select(users.c.failed_attempts)).scalar_one())
+
+
+def test_a_code_over_the_limit_only_by_attempts_in_flight_is_busy_not_locked(h: Harness) -> None:
+    issued = h.issue()
+    h.svc.set_policy(REALM, {"max_failures": 1}, actor="admin")
+    inner = during_next_hash(h, lambda: h.verify(issued[1]))
+    assert h.verify(issued[0]).valid
+    assert [(r.valid, r.reason, r.locked_until) for r in inner] == [(False, "busy", None)]
+    assert not h.svc.lock_state(REALM, USER).locked
+
+
+def test_a_busy_attempt_costs_no_hash_uses_nothing_and_counts_nothing(h: Harness) -> None:
+    issued = h.issue()
+    h.svc.set_policy(REALM, {"max_failures": 1}, actor="admin")
+    during_next_hash(h, lambda: h.verify(issued[1]))
+    h.verify(issued[0])
+    assert h.spy.verifications == 1
+    assert (failed_attempts(h), h.svc.status(REALM, USER).remaining) == (0, 9)
+    assert [e["details"]["reason"] for e in h.events("failed")] == []
+    assert h.verify(issued[1]).valid  # the retry
+
+
+def test_the_lock_comes_from_settled_failures_not_from_attempts_in_flight(h: Harness) -> None:
+    h.issue()
+    h.svc.set_policy(REALM, {"max_failures": 1}, actor="admin")
+    inner = during_next_hash(h, lambda: h.verify(WRONG))
+    outer = h.verify(WRONG)
+    assert (inner[0].reason, outer.reason) == ("busy", "invalid")
+    assert outer.locked_until == h.clock.now + timedelta(seconds=60)
+    assert h.verify(WRONG).reason == "locked"
+
+
+def test_an_attempt_whose_hash_raised_gives_its_place_back(h: Harness) -> None:
+    code = h.issue()[0]
+    h.svc.set_policy(REALM, {"max_failures": 1}, actor="admin")
+    outer = h.svc.hasher._ph
+
+    class Broken:
+        def verify(self, *_args: Any, **_kwargs: Any) -> bool:
+            h.svc.hasher._ph = outer
+            raise MemoryError("argon2 could not allocate")
+
+    h.svc.hasher._ph = Broken()  # type: ignore[assignment]
+    with pytest.raises(MemoryError):
+        h.verify(code)
+    assert h.verify(code).valid
+
+
+def test_a_place_never_given_back_expires(h: Harness) -> None:
+    """A worker killed mid-hash never settles its attempt: its place is void after IN_FLIGHT_SECONDS."""
+    code = h.issue()[0]
+    with h.engine.begin() as conn:
+        for _ in range(5):
+            assert lockout.admit(conn, REALM, USER, max_failures=5, now=h.clock.now).outcome == "counted"
+    assert h.verify(code).reason == "busy"
+    h.clock.advance(lockout.IN_FLIGHT_SECONDS - 1)
+    assert h.verify(code).reason == "busy"
+    h.clock.advance(1)
+    assert h.verify(code).valid
 
 
 def test_backoff_doubles_with_each_consecutive_lockout_up_to_the_cap(h: Harness) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, select, text
 from bridge import audit, db, lockout, ratelimit
 from bridge.lockout import Lock
 from bridge.policy import Policy, PolicyError
-from bridge.schema import rate_limits
+from bridge.schema import rate_limits, users
 from bridge.settings import Settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -278,6 +278,83 @@ def test_latest_ending_temporary_lock_wins() -> None:
 
 def test_expired_temporary_locks_are_ignored() -> None:
     assert not lockout.effective([lock("keycloak", "temporary", -1)]).locked
+
+
+@pytest.mark.parametrize(
+    ("failed", "in_flight", "outcome"),
+    [
+        (0, 0, "counted"),
+        (0, 4, "counted"),
+        (3, 1, "counted"),
+        (0, 5, "busy"),
+        (4, 1, "busy"),
+        (2, 9, "busy"),
+        (5, 0, "locked"),
+        (5, 3, "locked"),
+        (7, 0, "locked"),
+    ],
+)
+def test_only_settled_failures_lock_and_attempts_in_flight_make_busy(
+    failed: int, in_flight: int, outcome: str
+) -> None:
+    assert lockout.decide(failed, in_flight, max_failures=5) == outcome
+
+
+def test_attempts_in_flight_count_until_their_time_is_up() -> None:
+    assert lockout.live_in_flight(3, NOW + timedelta(seconds=1), NOW) == 3
+    assert lockout.live_in_flight(3, NOW, NOW) == 0
+    assert lockout.live_in_flight(3, None, NOW) == 0
+
+
+# ---------------------------------------------------------------- lockout (store)
+
+
+def add_user(conn: Connection) -> None:
+    conn.execute(
+        users.insert().values(
+            realm="r",
+            user_id="u",
+            failed_attempts=0,
+            lockouts=0,
+            enroll_required=False,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+
+
+def counts(conn: Connection) -> tuple[int, int]:
+    row = conn.execute(select(users.c.failed_attempts, users.c.in_flight)).one()
+    return row.failed_attempts, row.in_flight
+
+
+def test_a_late_settlement_of_a_voided_batch_records_its_failure_but_frees_no_place(engine: Engine) -> None:
+    later = NOW + timedelta(seconds=lockout.IN_FLIGHT_SECONDS)
+    with engine.begin() as conn:
+        add_user(conn)
+        stale = lockout.admit(conn, "r", "u", max_failures=3, now=NOW)
+        fresh = [lockout.admit(conn, "r", "u", max_failures=3, now=later) for _ in range(2)]
+        assert [a.batch for a in fresh] == [stale.batch + 1] * 2
+        lockout.settle_failure(
+            conn, "r", "u", stale.batch, max_failures=3, lockout_seconds=60, lockout_max_seconds=60, now=later
+        )
+        assert counts(conn) == (1, 2)
+        assert lockout.admit(conn, "r", "u", max_failures=3, now=later).outcome == "busy"
+
+
+def test_the_failure_that_reaches_the_limit_places_the_lock(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_user(conn)
+        admitted = [lockout.admit(conn, "r", "u", max_failures=2, now=NOW) for _ in range(2)]
+        settled = [
+            lockout.settle_failure(
+                conn, "r", "u", a.batch, max_failures=2, lockout_seconds=60, lockout_max_seconds=60, now=NOW
+            )
+            for a in admitted
+        ]
+        assert [s.placed_lock_until for s in settled] == [None, NOW + timedelta(seconds=60)]
+        assert counts(conn) == (2, 0)
+        assert lockout.admit(conn, "r", "u", max_failures=2, now=NOW).outcome == "locked"
 
 
 # ---------------------------------------------------------------- policy (pure)

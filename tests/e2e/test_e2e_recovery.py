@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -572,3 +573,49 @@ def test_helpdesk_reset_without_an_identity_check_changes_nothing(new_page: Any,
     page = new_page()
     sign_in_with_code(page, recovery, user, user.codes[0])
     pages.expect_signed_in(page, REDIRECT_URI)
+
+
+# ------------------------------------------------------------------------------------ codes in flight
+
+
+def own_attempts_in_flight(stack: Stack, user: User, count: int = 5) -> Callable[[], None]:
+    """``count`` of the user's attempts admitted by the bridge and still being hashed (another tab, a
+    double submit); returns what settles them. Filled in the bridge's database, so the test decides
+    when they end instead of racing real requests."""
+    from bridge import db, lockout
+    from bridge.settings import Settings
+
+    engine = db.make_engine(Settings(database_url=stack.bridge.database_url))
+    with engine.begin() as conn:
+        batches = [
+            lockout.admit(conn, stack.realm, user.id, max_failures=count, now=db.utcnow()).batch
+            for _ in range(count)
+        ]
+
+    def settle() -> None:
+        with engine.begin() as conn:
+            for batch in batches:
+                lockout.release(conn, stack.realm, user.id, batch)
+        engine.dispose()
+
+    return settle
+
+
+def test_a_code_sent_while_the_users_other_attempts_are_checked_says_try_again_and_counts_nothing(
+    new_page: Any, recovery: Stack
+) -> None:
+    user = enrol(recovery, new_page)
+    settle = own_attempts_in_flight(recovery, user)
+    page = new_page()
+    pages.sign_in_with_password(page, recovery.login_url, user.username, user.password)
+    for _ in range(3):  # Keycloak's failureFactor: three failed logins would lock the user
+        pages.enter_code(page, user.codes[0])
+        assert pages.on_code_page(page) and "try again" in pages.code_error(page)
+    pages.screenshot(page, "busy")
+    assert brute_force_status(recovery, user).get("numFailures") == 0
+
+    settle()
+    pages.enter_code(page, user.codes[0])  # the same code: nothing was used
+
+    pages.expect_signed_in(page, REDIRECT_URI)
+    assert brute_force_status(recovery, user).get("disabled") is False

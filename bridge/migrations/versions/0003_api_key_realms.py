@@ -1,6 +1,6 @@
 """API keys scoped to realms: api_keys.realms (NULL: every realm, as every existing key stays).
 
-Revision ID: 0003_api_key_realms
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_api_key_realms"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

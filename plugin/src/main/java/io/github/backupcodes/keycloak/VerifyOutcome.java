@@ -14,8 +14,16 @@ public enum VerifyOutcome {
     SUCCESS_LOW,
     /** Valid code, but the set is exhausted or the bridge wants a new enrolment: require setup. */
     SUCCESS_SETUP_REQUIRED,
+    /**
+     * The bridge did not check the code because the user's other attempts, still being checked, fill its failure limit
+     * (reason {@code busy}): nothing was used or counted. Show "try again"; not a failed login for Keycloak either.
+     */
+    BUSY,
     /** Anything else: count as a failed login. */
     FAILURE;
+
+    /** The bridge's retryable refusal (see {@link #BUSY}). */
+    public static final String REASON_BUSY = "busy";
 
     /** Event error for a failed verification, by bridge reason. */
     public static String eventError(String reason) {
@@ -32,7 +40,7 @@ public enum VerifyOutcome {
 
     public static VerifyOutcome of(VerifyResult result, RealmOptions options) {
         if (!result.valid()) {
-            return FAILURE;
+            return REASON_BUSY.equals(result.reason()) ? BUSY : FAILURE;
         }
         if (result.enrollRequired() || result.remaining() == 0) {
             return SUCCESS_SETUP_REQUIRED;
@@ -41,5 +49,10 @@ public enum VerifyOutcome {
             return SUCCESS_LOW;
         }
         return SUCCESS;
+    }
+
+    /** Whether Keycloak's brute-force detection counts this as a failed login ({@code failureChallenge}). */
+    public boolean countsAsFailedLogin() {
+        return this == FAILURE;
     }
 }

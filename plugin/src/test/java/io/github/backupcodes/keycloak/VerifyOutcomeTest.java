@@ -1,9 +1,11 @@
 package io.github.backupcodes.keycloak;
 
+import io.github.backupcodes.keycloak.bridge.BridgeJson;
 import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.keycloak.events.Errors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,6 +41,26 @@ class VerifyOutcomeTest {
     void everyRefusalIsAFailure(String reason) {
         assertEquals(VerifyOutcome.FAILURE,
                 VerifyOutcome.of(new VerifyResult(false, reason, 5, false, false), RealmOptions.DEFAULT));
+    }
+
+    @Test
+    void busyIsRetryableNotAFailure() {
+        assertEquals(VerifyOutcome.BUSY,
+                VerifyOutcome.of(new VerifyResult(false, "busy", 0, false, false), RealmOptions.DEFAULT));
+    }
+
+    @Test
+    void busyFromTheBridgeJsonIsRetryable() throws Exception {
+        VerifyResult result = BridgeJson.parseVerify("""
+                {"valid": false, "reason": "busy", "remaining": 0, "low": false, "enroll_required": false,
+                 "locked_until": null, "cleared_locks": []}""");
+        assertEquals(VerifyOutcome.BUSY, VerifyOutcome.of(result, RealmOptions.DEFAULT));
+    }
+
+    @ParameterizedTest
+    @EnumSource(VerifyOutcome.class)
+    void onlyAFailureCountsAsAFailedLogin(VerifyOutcome outcome) {
+        assertEquals(outcome == VerifyOutcome.FAILURE, outcome.countsAsFailedLogin());
     }
 
     @ParameterizedTest

@@ -15,6 +15,7 @@ import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
 import io.github.backupcodes.keycloak.requiredaction.BackupCodeSetupAction;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.AuthenticationFlowError;
@@ -37,7 +38,8 @@ import org.keycloak.storage.ReadOnlyException;
 /**
  * Second-factor step that checks a backup code with the bridge. Modelled on Keycloak's
  * RecoveryAuthnCodesFormAuthenticator: brute-force lock checked first, wrong codes are {@code failureChallenge}s so
- * Keycloak's own lockout counts them, one generic message whatever the bridge's reason.
+ * Keycloak's own lockout counts them, one generic message whatever the bridge's reason. The one exception is
+ * {@code busy} (the user's other attempts still being checked): "try again", not counted, nothing used.
  *
  * <p>Fails closed: when the bridge cannot answer, the user sees "temporarily unavailable" and is never let through.
  *
@@ -60,6 +62,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
 
     public static final String MSG_INVALID = "backupCodeInvalid";
     public static final String MSG_REQUIRED = "backupCodeRequired";
+    public static final String MSG_BUSY = "backupCodeBusy";
 
     /** Auth note set once a valid code was accepted and the "few codes left" page is showing. */
     static final String NOTE_ACCEPTED_REMAINING = "backupCode.acceptedRemaining";
@@ -135,9 +138,8 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
 
         VerifyOutcome outcome = VerifyOutcome.of(result, options);
-        if (outcome == VerifyOutcome.FAILURE) {
-            context.getEvent().detail("reason", result.reason()).error(VerifyOutcome.eventError(result.reason()));
-            context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, loginForm(context, MSG_INVALID));
+        if (outcome == VerifyOutcome.BUSY || outcome == VerifyOutcome.FAILURE) {
+            refuse(context, outcome, result.reason(), error -> loginForm(context, error));
             return;
         }
 
@@ -167,6 +169,21 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
             }
             default -> context.success(BackupCodeCredentialModel.TYPE);
         }
+    }
+
+    /**
+     * A code the bridge refused. {@code busy} (the user's other attempts still being checked) is a plain challenge that
+     * says "try again": not a failed login for Keycloak's brute-force detection, and the bridge used and counted
+     * nothing. Anything else is a failed login ({@code failureChallenge}) with the one generic message.
+     */
+    static void refuse(AuthenticationFlowContext context, VerifyOutcome outcome, String reason,
+                       Function<String, Response> form) {
+        if (!outcome.countsAsFailedLogin()) {
+            context.challenge(form.apply(MSG_BUSY));
+            return;
+        }
+        context.getEvent().detail("reason", reason).error(VerifyOutcome.eventError(reason));
+        context.failureChallenge(AuthenticationFlowError.INVALID_CREDENTIALS, form.apply(MSG_INVALID));
     }
 
     /** The realm's bound reset-credentials flow (the installer binds its copy there). */

@@ -167,6 +167,12 @@ public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
             context.challenge(loginPage(context, MSG_UNAVAILABLE, null));
             return;
         }
+        if (VerifyOutcome.of(result, RealmOptions.DEFAULT) == VerifyOutcome.BUSY) {
+            // Not a failed login and nothing used: the same recovery asks for the code again.
+            startRecovery(context, user, kind, passwordOk);
+            context.challenge(codePage(context, BackupCodeAuthenticator.MSG_BUSY));
+            return;
+        }
         if (!result.valid()) {
             fail(context, result.reason(), VerifyOutcome.eventError(result.reason()));
             return;
