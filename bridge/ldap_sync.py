@@ -1099,6 +1099,7 @@ class LdapSync:
             with contextlib.suppress(OperationalError):  # the lease runs out by itself
                 self.release_lease()
             self.directory.close()
+            self.stop_event = threading.Event()  # a later run_once (tests, ``once``) is not stopped
             log.info("ldap-sync: stopped; lease released")
 
     def _lease_or_wait(self) -> bool:

@@ -573,6 +573,50 @@ def test_run_loop_outlives_a_database_outage_and_syncs_once_it_is_back(
     assert "Traceback" not in caplog.text
 
 
+def test_a_stop_mid_page_keeps_the_applied_entries_and_leaves_the_rest_for_the_next_run(
+    tmp_path, slapd, ldap_user
+) -> None:
+    users = [ldap_user() for _ in range(8)]
+    bridge = make_bridge(tmp_path, slapd, owner="loop", ldap_poll_seconds=30)
+    bridge.run()
+    watermark = bridge.sync.status()["watermark"]
+    for user in users:
+        slapd.replace(user.dn, mail=f"moved-{user.uid}@example.org")
+    stop = threading.Event()
+    real_set_contact = bridge.svc.set_contact
+    calls = {"n": 0}
+
+    def set_contact_then_ask_to_stop(*args: Any, **kwargs: Any) -> None:
+        real_set_contact(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            stop.set()  # SIGTERM arrives while the page is being applied
+
+    bridge.svc.set_contact = set_contact_then_ask_to_stop  # type: ignore[method-assign]
+    thread = threading.Thread(target=bridge.sync.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    moved = [
+        u
+        for u in users
+        if bridge.svc.get_contact(REALM, user_id_for(u.entry_uuid)).email.startswith("moved-")
+    ]
+    assert 1 <= len(moved) < len(users)  # the pass ended mid-page
+    for user in users:  # an applied entry is recorded whole, an unapplied one not started
+        row = bridge.rows(select(directory_entries).where(directory_entries.c.ldap_id == user.entry_uuid))[0]
+        assert row.state["email"].startswith("moved-") == (user in moved)
+    assert bridge.sync.status()["watermark"] == watermark
+    assert bridge.sync.status()["leader"] is None
+
+    bridge.svc.set_contact = real_set_contact  # type: ignore[method-assign]
+    bridge.run()
+
+    for user in users:  # the next run finishes the page; nothing is applied twice
+        assert len(bridge.audit(user.entry_uuid, "contact_changed")) == 2
+
+
 def test_metrics_count_scanned_entries_changes_and_lag(bridge, slapd, ldap_user) -> None:
     from prometheus_client import REGISTRY
 
