@@ -642,7 +642,7 @@ class LdapSync:
             return self.reconcile()
         hwm = parse_generalized_time(state["hwm"])
         seen: dict[str, list[str]] = dict(state.get("seen") or {})
-        since = hwm - self.overlap
+        since = poll_window_start(hwm, _parse_iso(state.get("polled_at")), self.overlap)
         search_filter = (
             f"(&{self.settings.ldap_user_filter}(modifyTimestamp>={format_generalized_time(since)}))"
         )
@@ -672,9 +672,15 @@ class LdapSync:
             self._flush()
         new_hwm = self._next_watermark(hwm, max_seen, started)
         seen.update(touched)
-        floor = format_generalized_time(new_hwm - self.overlap)
+        floor = format_generalized_time(poll_window_start(new_hwm, started, self.overlap))
         kept = {key: value for key, value in seen.items() if value[1] and value[1] >= floor}
-        self._save_state({"hwm": format_generalized_time(new_hwm), "seen": _bounded(kept)})
+        self._save_state(
+            {
+                "hwm": format_generalized_time(new_hwm),
+                "seen": _bounded(kept),
+                "polled_at": started.isoformat(),
+            }
+        )
         return result
 
     def reconcile(self) -> PassResult:
@@ -721,12 +727,13 @@ class LdapSync:
         state = self._load_state()
         old_hwm = parse_generalized_time(state["hwm"]) if state.get("hwm") else None
         new_hwm = self._next_watermark(old_hwm, max_seen, started)
-        floor = format_generalized_time(new_hwm - self.overlap)
+        floor = format_generalized_time(poll_window_start(new_hwm, started, self.overlap))
         kept = {key: value for key, value in touched.items() if value[1] and value[1] >= floor}
         self._save_state(
             {
                 "hwm": format_generalized_time(new_hwm),
                 "seen": _bounded(kept),
+                "polled_at": started.isoformat(),
                 "last_full": self.clock().isoformat(),
             }
         )
@@ -1181,6 +1188,23 @@ class LdapSync:
             "leader": lease.owner if lease and lease_until and lease_until > now else None,
             "lease_until": lease_until.isoformat() if lease_until else None,
         }
+
+
+def poll_window_start(hwm: datetime, polled_at: datetime | None, overlap: timedelta) -> datetime:
+    """Lower bound of the next poll's ``modifyTimestamp`` filter.
+
+    The overlap below the watermark catches a change that became visible after a poll although its stamp
+    is a little older than what that poll saw (1 s stamps, a write committed late, clock skew). But the
+    watermark only moves when something changes, so on an idle directory the same window was re-read at
+    every poll, forever (0.85 s per idle poll at 10,000 entries when a bulk load filled it). A poll that
+    started at ``polled_at`` saw everything stamped before then, so a change that shows up later carries a
+    stamp of at least ``polled_at - overlap`` (commit lag) ``- overlap`` (bridge clock ahead of the
+    directory's by up to the overlap): the window never starts earlier than that.
+    """
+    start = hwm - overlap
+    if polled_at is not None:
+        start = max(start, polled_at - 2 * overlap)
+    return start
 
 
 def _bounded(seen: dict[str, list[str]]) -> dict[str, list[str]]:

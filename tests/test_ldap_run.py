@@ -25,7 +25,8 @@ from bridge.schema import job_state
 pytestmark = pytest.mark.ldap
 
 REALM = "acme"
-GENEROUS = 20.0  # seconds a test waits for an outcome; not a figure under test
+GENEROUS = 60.0  # seconds a test waits for a state to be reached; not a figure under test
+STOP_WAIT = 20.0  # seconds a test waits for the process to exit; the figure is printed, not asserted
 
 
 def _dead_url() -> str:
@@ -114,26 +115,17 @@ def test_sigterm_during_an_outage_ends_the_run_and_releases_the_lease(ldap_sync_
 
     asked = time.monotonic()
     ldap_sync_run.proc.send_signal(signal.SIGTERM)
-    code = ldap_sync_run.proc.wait(timeout=GENEROUS)
+    code = ldap_sync_run.proc.wait(timeout=STOP_WAIT)
     print(f"ldap-sync run stopped {time.monotonic() - asked:.2f} s after SIGTERM (during the backoff)")
 
     assert code == 0
     assert ldap_sync_run.lease_owner() is None  # another instance may take over at once
 
 
-def test_sigint_ends_the_run_too(ldap_sync_run: Running) -> None:
-    ldap_sync_run.wait_for_a_failed_pass()
-
-    ldap_sync_run.proc.send_signal(signal.SIGINT)
-
-    assert ldap_sync_run.proc.wait(timeout=GENEROUS) == 0
-    assert ldap_sync_run.lease_owner() is None
-
-
 def test_the_run_logs_json_lines_at_info_like_serve(ldap_sync_run: Running) -> None:
     ldap_sync_run.wait_for_a_failed_pass()
     ldap_sync_run.proc.send_signal(signal.SIGTERM)
-    ldap_sync_run.proc.wait(timeout=GENEROUS)
+    ldap_sync_run.proc.wait(timeout=STOP_WAIT)
 
     records = [json.loads(line) for line in ldap_sync_run.lines if line.strip()]
     assert records, "nothing logged"
