@@ -421,8 +421,6 @@ def _policy_set(args: argparse.Namespace) -> int:
 
 
 def _notify_run(args: argparse.Namespace) -> int:
-    import threading
-
     try:
         notify = importlib.import_module("bridge.notify")
     except ImportError:
@@ -437,10 +435,9 @@ def _notify_run(args: argparse.Namespace) -> int:
             sent = notifier.run_once()
             print(f"sent {sent} notification(s)")
             return 0
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        notifier.run_forever(stop)
+        from bridge.stopping import run_until_stopped
+
+        run_until_stopped(notifier.run_forever, name="notify")
     return 0
 
 

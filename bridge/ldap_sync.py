@@ -38,12 +38,11 @@ from ldap3 import (
     AUTO_BIND_NO_TLS,
     AUTO_BIND_TLS_BEFORE_BIND,
     BASE,
-    FIRST,
     NONE,
     SUBTREE,
+    SYNC,
     Connection,
     Server,
-    ServerPool,
     Tls,
 )
 from ldap3.core.exceptions import LDAPException
@@ -89,6 +88,28 @@ class DirectoryUnavailable(RuntimeError):
 
 class LeaseLost(RuntimeError):
     """Another instance holds the sync lease now; this one stops its pass (the watermark is untouched)."""
+
+
+class Stopping(Exception):
+    """A stop was asked for: the pass ends at the next safe point (between entries, or in a pause).
+
+    Entries already applied are recorded, the rest of the page is not started, and the watermark stays
+    where it was, so the next run reads the page again and the applied entries are no-ops.
+    """
+
+
+RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8, 16, 30, 60)
+
+
+def retry_delay(failures: int, poll_seconds: float, delays: tuple[float, ...] = RETRY_DELAYS) -> float:
+    """Pause after the ``failures``-th failed attempt in a row: 1, 2, 4 … 60 s, never longer than a poll.
+
+    The cap is what lets a directory that comes back be read within one poll interval, as if it had
+    never been away; below it, the pauses double so a long outage is not hammered.
+    """
+    if failures < 1 or not delays:
+        return 0.0
+    return min(delays[min(failures, len(delays)) - 1], poll_seconds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +221,7 @@ Entry = tuple[str, Mapping[str, list[bytes]]]
 
 
 class LdapDirectory:
-    """ldap3 access: one bound connection over a failover pool, paged searches, modifies."""
+    """ldap3 access: one bound connection, failover over the configured URLs, paged searches, modifies."""
 
     def __init__(self, settings: Settings, profile: Profile) -> None:
         urls = [url.strip() for url in settings.ldap_url.split(",") if url.strip()]
@@ -211,19 +232,11 @@ class LdapDirectory:
         self.settings = settings
         self.profile = profile
         self.timeout = settings.ldap_timeout_seconds
-        tls = self._tls(settings)
-        servers = [
-            Server(
-                url,
-                use_ssl=url.lower().startswith("ldaps://"),
-                tls=tls,
-                get_info=NONE,
-                connect_timeout=self.timeout,
-            )
-            for url in urls
-        ]
-        # FIRST: stay on the first healthy server (its timestamps/watermark), fail over in order.
-        self.pool = ServerPool(servers, FIRST, active=1, exhaust=False)
+        self.urls = urls
+        self._tls_config = self._tls(settings)
+        # Failover is ours, not ldap3's: a ServerPool with ``active`` sleeps POOLING_LOOP_TIMEOUT (10 s)
+        # after a cycle of servers that refuse, whatever the connect timeout says (issue 16).
+        self.connect_attempts = 0  # one per server tried; what tests count instead of timing
         self._conn: Connection | None = None
 
     @staticmethod
@@ -237,23 +250,48 @@ class LdapDirectory:
             ca_certs_file=settings.ldap_ca_file or None,
         )
 
+    def _server(self, url: str) -> Server:
+        """A new Server per try: a reused one remembers a refused address as unavailable for ldap3's
+        RESET_AVAILABILITY_TIMEOUT (5 s) and fails at once with "invalid server address"."""
+        return Server(
+            url,
+            use_ssl=url.lower().startswith("ldaps://"),
+            tls=self._tls_config,
+            get_info=NONE,
+            connect_timeout=self.timeout,
+        )
+
     def connection(self) -> Connection:
         if self._conn is not None and self._conn.bound and not self._conn.closed:
             return self._conn
         self.close()
-        try:
-            self._conn = Connection(
-                self.pool,
-                self.settings.ldap_bind_dn or None,
-                self.settings.ldap_bind_password or None,
-                auto_bind=AUTO_BIND_TLS_BEFORE_BIND if self.settings.ldap_start_tls else AUTO_BIND_NO_TLS,
-                receive_timeout=max(1, math.ceil(self.timeout)),  # ldap3 packs it as an integer
-                raise_exceptions=False,
-                read_only=False,
-            )
-        except (LDAPException, OSError) as exc:
-            raise DirectoryUnavailable(f"cannot bind: {type(exc).__name__}: {exc}") from None
+        self._conn = self.open(SYNC)
         return self._conn
+
+    def open(self, strategy: str = SYNC) -> Connection:
+        """A bound connection to the first URL that answers, trying each once, in order.
+
+        Each try is bounded by ``ldap_timeout_seconds`` (connect and bind), so a directory that refuses or
+        does not answer costs at most that per URL, and then the caller's backoff decides when to come
+        back. Staying on the first healthy server keeps the watermark on one server's clock.
+        """
+        failures = []
+        for server in map(self._server, self.urls):
+            self.connect_attempts += 1
+            try:
+                return Connection(
+                    server,
+                    self.settings.ldap_bind_dn or None,
+                    self.settings.ldap_bind_password or None,
+                    client_strategy=strategy,
+                    auto_bind=AUTO_BIND_TLS_BEFORE_BIND if self.settings.ldap_start_tls else AUTO_BIND_NO_TLS,
+                    receive_timeout=max(1, math.ceil(self.timeout)),  # ldap3 packs it as an integer
+                    raise_exceptions=False,
+                    read_only=False,
+                )
+            except (LDAPException, OSError) as exc:
+                failures.append(f"{server.name}: {type(exc).__name__}: {exc}")
+        raise DirectoryUnavailable("cannot bind: " + "; ".join(failures))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -375,8 +413,8 @@ class LdapSync:
         directory: LdapDirectory | None = None,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
-        retry_delays: tuple[float, ...] = (1, 2, 4, 8, 16, 30, 60),
-        sleep: Callable[[float], None] = time.sleep,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not settings.ldap_realm:
             raise ValueError(
@@ -398,7 +436,8 @@ class LdapSync:
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.retry_delays = retry_delays
-        self.sleep = sleep
+        self.stop_event = threading.Event()  # run_forever's; a set event ends a pass at a safe point
+        self.sleep = sleep or self._pause
         self.overlap = timedelta(seconds=settings.ldap_poll_overlap_seconds)
         self.state_name = f"ldap-sync:{self.realm}"
         self.lease_name = f"ldap-sync-lease:{self.realm}"
@@ -523,19 +562,31 @@ class LdapSync:
         A failed attempt leaves the watermark where it was, so the retry re-reads the same changes and
         the fingerprints make re-applying them a no-op.
         """
-        delays = self.retry_delays if attempts is None else self.retry_delays[: max(attempts - 1, 0)]
-        for attempt in range(len(delays) + 1):
+        retries = len(self.retry_delays) if attempts is None else max(attempts - 1, 0)
+        for failures in range(1, retries + 2):
             try:
                 return self._pass(full)
             except DirectoryUnavailable as exc:
                 ERRORS.labels("directory").inc()
                 self._record_error(str(exc))
                 self.directory.close()
-                if attempt >= len(delays):
+                if failures > retries:
                     raise
-                log.warning("ldap-sync: %s; retrying in %.0f s", exc, delays[attempt])
-                self.sleep(delays[attempt])
+                delay = retry_delay(failures, self.settings.ldap_poll_seconds, self.retry_delays)
+                log.warning("ldap-sync: %s; retrying in %.1f s", exc, delay)
+                self.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep that a stop request cuts short (and then ends the pass)."""
+        if self.stop_event.wait(seconds):
+            raise Stopping()
+
+    def _check_stop(self) -> None:
+        """A safe point: record the entries applied so far, then end the pass if a stop was asked for."""
+        if self.stop_event.is_set():
+            self._flush()
+            raise Stopping()
 
     def _pass(self, full: bool | None) -> PassResult:
         # Entries queued by an abandoned pass are not written later over what a newer pass (or the
@@ -591,7 +642,7 @@ class LdapSync:
             return self.reconcile()
         hwm = parse_generalized_time(state["hwm"])
         seen: dict[str, list[str]] = dict(state.get("seen") or {})
-        since = hwm - self.overlap
+        since = poll_window_start(hwm, _parse_iso(state.get("polled_at")), self.overlap)
         search_filter = (
             f"(&{self.settings.ldap_user_filter}(modifyTimestamp>={format_generalized_time(since)}))"
         )
@@ -602,6 +653,7 @@ class LdapSync:
             self._keep_lease()
             known = self._known_rows(page)
             for dn, raw in page:
+                self._check_stop()
                 result.scanned += 1
                 SCANNED.labels("poll").inc()
                 marker, modified = self._markers(raw)
@@ -620,9 +672,15 @@ class LdapSync:
             self._flush()
         new_hwm = self._next_watermark(hwm, max_seen, started)
         seen.update(touched)
-        floor = format_generalized_time(new_hwm - self.overlap)
+        floor = format_generalized_time(poll_window_start(new_hwm, started, self.overlap))
         kept = {key: value for key, value in seen.items() if value[1] and value[1] >= floor}
-        self._save_state({"hwm": format_generalized_time(new_hwm), "seen": _bounded(kept)})
+        self._save_state(
+            {
+                "hwm": format_generalized_time(new_hwm),
+                "seen": _bounded(kept),
+                "polled_at": started.isoformat(),
+            }
+        )
         return result
 
     def reconcile(self) -> PassResult:
@@ -642,6 +700,7 @@ class LdapSync:
         for page in self.directory.pages(self.settings.ldap_user_filter, self.attributes):
             self._keep_lease()
             for dn, raw in page:
+                self._check_stop()
                 result.scanned += 1
                 SCANNED.labels("full").inc()
                 ldap_id = self._raw_id(raw)
@@ -663,16 +722,18 @@ class LdapSync:
                 f"{len(gone)} users (check the base DN, filter and the service account's read access)"
             )
         for row in gone:
+            self._check_stop()
             self._delete(row, result)
         state = self._load_state()
         old_hwm = parse_generalized_time(state["hwm"]) if state.get("hwm") else None
         new_hwm = self._next_watermark(old_hwm, max_seen, started)
-        floor = format_generalized_time(new_hwm - self.overlap)
+        floor = format_generalized_time(poll_window_start(new_hwm, started, self.overlap))
         kept = {key: value for key, value in touched.items() if value[1] and value[1] >= floor}
         self._save_state(
             {
                 "hwm": format_generalized_time(new_hwm),
                 "seen": _bounded(kept),
+                "polled_at": started.isoformat(),
                 "last_full": self.clock().isoformat(),
             }
         )
@@ -882,6 +943,7 @@ class LdapSync:
             ).all()
         written = 0
         for row in rows:
+            self._check_stop()
             written += self._unlock_in_directory(row, now)
         return written
 
@@ -957,6 +1019,8 @@ class LdapSync:
         written = 0
         newest = since
         for row in rows:
+            if self.stop_event.is_set():
+                break  # what is done is saved below; the rest waits for the next pass
             locked_at = as_utc(row.locked_at) or now
             key = f"{row.user_id}@{locked_at.isoformat()}"
             newest = max(newest, locked_at)
@@ -994,35 +1058,56 @@ class LdapSync:
     # -------------------------------------------------------------- loop and status
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        """Poll every ``ldap_poll_seconds`` while holding the lease; a standby instance just waits."""
-        stop = stop or threading.Event()
+        """Poll every ``ldap_poll_seconds`` while holding the lease; a standby instance just waits.
+
+        A directory that cannot be reached is tried again after :func:`retry_delay` (1, 2, 4 … s, at
+        most a poll interval). ``stop`` ends the loop at the next safe point: in a pause at once, in a
+        pass after the entry being applied; the lease is released on the way out.
+        """
+        if stop is not None:
+            self.stop_event = stop
+        stop = self.stop_event
         wake = threading.Event()
-        self._start_change_listener(wake, stop)
+        failures = 0
+        log.info(
+            "ldap-sync: running for realm %s, polling every %s s",
+            self.realm,
+            self.settings.ldap_poll_seconds,
+        )
         try:
+            self._start_change_listener(wake, stop)
             while not stop.is_set():
                 started = time.monotonic()
+                pause = self.settings.ldap_poll_seconds  # fixed rate: a change waits at most one interval
                 if self._lease_or_wait():
                     try:
-                        self.run_once()
+                        self.run_once(attempts=1)
+                        failures = 0
                     except DirectoryUnavailable as exc:
-                        log.error("ldap-sync: pass failed after retries: %s", exc)
+                        failures += 1
+                        pause = retry_delay(failures, self.settings.ldap_poll_seconds, self.retry_delays)
+                        started = time.monotonic()  # the pause runs from the failure
+                        log.error("ldap-sync: pass failed: %s; retrying in %.1f s", exc, pause)
                     except LeaseLost as exc:
                         log.warning("ldap-sync: %s", exc)
                     except OperationalError as exc:
                         _database_unavailable(exc, "pass abandoned")
+                    except Stopping:
+                        break
                     except Exception:
                         ERRORS.labels("internal").inc()
                         self._record_error("internal error (see log)")
                         log.exception("ldap-sync: pass failed")
-                # Fixed rate: a change waits at most one interval for the pass that reads it.
-                deadline = started + self.settings.ldap_poll_seconds
+                deadline = started + pause
                 while not (stop.is_set() or wake.is_set()) and time.monotonic() < deadline:
-                    wake.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                    stop.wait(min(0.5, max(0.0, deadline - time.monotonic())))
                 wake.clear()
         finally:
             with contextlib.suppress(OperationalError):  # the lease runs out by itself
                 self.release_lease()
             self.directory.close()
+            self.stop_event = threading.Event()  # a later run_once (tests, ``once``) is not stopped
+            log.info("ldap-sync: stopped; lease released")
 
     def _lease_or_wait(self) -> bool:
         """The lease, or False (wait for the next interval) while the database cannot answer: a
@@ -1053,13 +1138,7 @@ class LdapSync:
 
         while not stop.is_set():
             try:
-                conn = Connection(
-                    self.directory.pool,
-                    self.settings.ldap_bind_dn or None,
-                    self.settings.ldap_bind_password or None,
-                    client_strategy=ASYNC_STREAM,
-                    auto_bind=True,
-                )
+                conn = self.directory.open(ASYNC_STREAM)
                 search = conn.extend.standard.persistent_search(
                     self.settings.ldap_base_dn,
                     self.settings.ldap_user_filter,
@@ -1111,6 +1190,23 @@ class LdapSync:
         }
 
 
+def poll_window_start(hwm: datetime, polled_at: datetime | None, overlap: timedelta) -> datetime:
+    """Lower bound of the next poll's ``modifyTimestamp`` filter.
+
+    The overlap below the watermark catches a change that became visible after a poll although its stamp
+    is a little older than what that poll saw (1 s stamps, a write committed late, clock skew). But the
+    watermark only moves when something changes, so on an idle directory the same window was re-read at
+    every poll, forever (0.85 s per idle poll at 10,000 entries when a bulk load filled it). A poll that
+    started at ``polled_at`` saw everything stamped before then, so a change that shows up later carries a
+    stamp of at least ``polled_at - overlap`` (commit lag) ``- overlap`` (bridge clock ahead of the
+    directory's by up to the overlap): the window never starts earlier than that.
+    """
+    start = hwm - overlap
+    if polled_at is not None:
+        start = max(start, polled_at - 2 * overlap)
+    return start
+
+
 def _bounded(seen: dict[str, list[str]]) -> dict[str, list[str]]:
     if len(seen) <= MAX_SEEN:
         return seen
@@ -1151,10 +1247,11 @@ def _from_env(handler: Callable[[argparse.Namespace, Settings], int]) -> Callabl
     """bridge/cli.py calls ``func(args)``; tests call ``handler(args, settings)`` with their own settings."""
 
     def run(args: argparse.Namespace) -> int:
-        from bridge import migrations
+        from bridge import logs, migrations
         from bridge.db import make_engine
 
         settings = Settings.from_env()
+        logs.configure(settings.log_level)  # the same JSON lines and redaction as ``serve``
         engine = make_engine(settings)
         try:
             if not migrations.is_current(engine):
@@ -1167,22 +1264,14 @@ def _from_env(handler: Callable[[argparse.Namespace, Settings], int]) -> Callabl
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bridge.stopping import run_until_stopped
+
     sync = build_sync(settings)
     if args.metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(args.metrics_port, addr="127.0.0.1")
-    stop = threading.Event()
-    try:
-        import signal
-
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    except ValueError:  # not the main thread
-        pass
-    try:
-        sync.run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    run_until_stopped(sync.run_forever, name="ldap-sync", abandon=sync.release_lease)
     return 0
 
 

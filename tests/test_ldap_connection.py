@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import replace
 
 import pytest
 
 from bridge import db
-from bridge.ldap_sync import DirectoryUnavailable, LdapSync, StaticResolver
+from bridge.directory import profile_for
+from bridge.ldap_sync import DirectoryUnavailable, LdapDirectory, LdapSync, StaticResolver, retry_delay
 from bridge.service import BackupCodes
 from bridge.settings import Settings
 
@@ -83,3 +85,63 @@ def test_wrong_bind_password_is_a_clear_error(tmp_path, slapd) -> None:
 
     with pytest.raises(DirectoryUnavailable, match="bind"):
         sync.run_once(full=True)
+
+
+# --- reconnecting to a directory that is down (issue 16) --------------------------------------
+
+
+def _directory(url: str, timeout: float = 3) -> LdapDirectory:
+    settings = Settings(ldap_url=url, ldap_base_dn="dc=x", ldap_timeout_seconds=timeout)
+    return LdapDirectory(settings, profile_for("openldap"))
+
+
+def test_a_refusing_directory_is_reported_after_one_try_per_url() -> None:
+    directory = _directory(_dead_url())
+
+    started = time.monotonic()
+    with pytest.raises(DirectoryUnavailable, match="cannot bind"):
+        directory.connection()
+    print(f"reconnect to a refusing directory failed after {time.monotonic() - started:.3f} s (timeout 3 s)")
+
+    assert directory.connect_attempts == 1  # no pool cycle, no ldap3 pooling sleep
+
+
+def test_every_url_is_tried_once_in_order_before_giving_up() -> None:
+    first, second = _dead_url(), _dead_url()
+    directory = _directory(f"{first},{second}")
+
+    with pytest.raises(DirectoryUnavailable) as raised:
+        directory.connection()
+
+    assert directory.connect_attempts == 2
+    message = str(raised.value)
+    assert message.index(first.split("//")[1]) < message.index(second.split("//")[1])
+
+
+def test_retries_pause_one_two_four_seconds_and_so_on() -> None:
+    assert [retry_delay(n, poll_seconds=120) for n in range(1, 10)] == [1, 2, 4, 8, 16, 30, 60, 60, 60]
+
+
+def test_a_retry_never_waits_longer_than_a_poll_interval() -> None:
+    assert [retry_delay(n, poll_seconds=5) for n in range(1, 6)] == [1, 2, 4, 5, 5]
+
+
+def test_a_pass_against_a_dead_directory_retries_with_the_backoff(tmp_path) -> None:
+    pauses: list[float] = []
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'bridge.db'}",
+        ldap_url=_dead_url(),
+        ldap_base_dn="dc=x",
+        ldap_realm="acme",
+        ldap_timeout_seconds=3,
+    )
+    engine = db.make_engine(settings)
+    db.create_all(engine)
+    sync = LdapSync(engine, settings, BackupCodes(engine, settings), StaticResolver({}), sleep=pauses.append)
+
+    with pytest.raises(DirectoryUnavailable):
+        sync.run_once(attempts=5)
+
+    assert pauses == [1, 2, 4, 8]
+    assert sync.directory.connect_attempts == 5

@@ -21,7 +21,14 @@ from sqlalchemy import Engine, func, select, update
 
 from bridge import db
 from bridge.directory import parse_generalized_time
-from bridge.ldap_sync import DirectoryUnavailable, LdapSync, LeaseLost, StaticResolver, add_cli
+from bridge.ldap_sync import (
+    DirectoryUnavailable,
+    LdapSync,
+    LeaseLost,
+    StaticResolver,
+    add_cli,
+    poll_window_start,
+)
 from bridge.schema import audit_events, codes, contacts, directory_entries, job_state, notifications
 from bridge.service import BackupCodes
 from bridge.settings import Settings
@@ -99,7 +106,13 @@ def make_settings(tmp_path: Path, slapd: Slapd, **overrides: Any) -> Settings:
 
 
 def make_bridge(
-    tmp_path: Path, slapd: Slapd, *, sleep: Any = None, owner: str | None = None, **overrides: Any
+    tmp_path: Path,
+    slapd: Slapd,
+    *,
+    sleep: Any = None,
+    owner: str | None = None,
+    clock: Any = None,
+    **overrides: Any,
 ) -> Bridge:
     settings = make_settings(tmp_path, slapd, **overrides)
     engine = db.make_engine(settings)
@@ -113,6 +126,7 @@ def make_bridge(
         retry_delays=(0.05, 0.1, 0.2, 0.5, 1.0),
         sleep=sleep or time.sleep,
         owner=owner,
+        clock=clock or (lambda: datetime.now(UTC)),
     )
     return Bridge(settings, engine, svc, sync)
 
@@ -451,6 +465,37 @@ def test_watermark_survives_a_new_sync_instance(tmp_path, slapd, ldap_user) -> N
     assert bridge_has_entry(second, user.entry_uuid)
 
 
+def test_an_idle_poll_reads_no_entry_again(tmp_path, slapd, ldap_user) -> None:
+    ldap_user()
+    offset = [timedelta(0)]
+    bridge = make_bridge(tmp_path, slapd, clock=lambda: datetime.now(UTC) + offset[0])
+    bridge.run()  # full reconcile: the new entry is inside the overlap window below the watermark
+    offset[0] = timedelta(minutes=1)  # a minute later, nothing changed in the directory
+    bridge.run()
+
+    result = bridge.run()
+
+    assert result.mode == "poll"
+    assert result.scanned == 0
+
+
+def test_the_poll_window_starts_an_overlap_below_the_watermark_while_changes_are_recent() -> None:
+    hwm = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
+    overlap = timedelta(seconds=5)
+
+    assert poll_window_start(hwm, hwm + timedelta(seconds=1), overlap) == hwm - overlap
+    assert poll_window_start(hwm, None, overlap) == hwm - overlap
+
+
+def test_the_poll_window_moves_on_with_time_when_nothing_changes() -> None:
+    hwm = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
+    polled_at = hwm + timedelta(minutes=1)
+
+    start = poll_window_start(hwm, polled_at, timedelta(seconds=5))
+
+    assert start == polled_at - timedelta(seconds=10)  # commit lag plus clock skew, each ≤ the overlap
+
+
 def bridge_has_entry(bridge: Bridge, ldap_id: str) -> bool:
     return bool(bridge.rows(select(directory_entries).where(directory_entries.c.ldap_id == ldap_id)))
 
@@ -571,6 +616,50 @@ def test_run_loop_outlives_a_database_outage_and_syncs_once_it_is_back(
         bridge.engine.dispose()
     assert not thread.is_alive()
     assert "Traceback" not in caplog.text
+
+
+def test_a_stop_mid_page_keeps_the_applied_entries_and_leaves_the_rest_for_the_next_run(
+    tmp_path, slapd, ldap_user
+) -> None:
+    users = [ldap_user() for _ in range(8)]
+    bridge = make_bridge(tmp_path, slapd, owner="loop", ldap_poll_seconds=30)
+    bridge.run()
+    watermark = bridge.sync.status()["watermark"]
+    for user in users:
+        slapd.replace(user.dn, mail=f"moved-{user.uid}@example.org")
+    stop = threading.Event()
+    real_set_contact = bridge.svc.set_contact
+    calls = {"n": 0}
+
+    def set_contact_then_ask_to_stop(*args: Any, **kwargs: Any) -> None:
+        real_set_contact(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            stop.set()  # SIGTERM arrives while the page is being applied
+
+    bridge.svc.set_contact = set_contact_then_ask_to_stop  # type: ignore[method-assign]
+    thread = threading.Thread(target=bridge.sync.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    moved = [
+        u
+        for u in users
+        if bridge.svc.get_contact(REALM, user_id_for(u.entry_uuid)).email.startswith("moved-")
+    ]
+    assert 1 <= len(moved) < len(users)  # the pass ended mid-page
+    for user in users:  # an applied entry is recorded whole, an unapplied one not started
+        row = bridge.rows(select(directory_entries).where(directory_entries.c.ldap_id == user.entry_uuid))[0]
+        assert row.state["email"].startswith("moved-") == (user in moved)
+    assert bridge.sync.status()["watermark"] == watermark
+    assert bridge.sync.status()["leader"] is None
+
+    bridge.svc.set_contact = real_set_contact  # type: ignore[method-assign]
+    bridge.run()
+
+    for user in users:  # the next run finishes the page; nothing is applied twice
+        assert len(bridge.audit(user.entry_uuid, "contact_changed")) == 2
 
 
 def test_metrics_count_scanned_entries_changes_and_lag(bridge, slapd, ldap_user) -> None:
