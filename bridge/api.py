@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, current_app, g, request
@@ -44,6 +45,11 @@ blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("dev
 NO_STORE = "no-store"
 BUSY_RETRY_AFTER_SECONDS = 1  # a refused "busy" verification: the attempts in flight take milliseconds
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,64}")
+# Far deeper than any request schema nests (two levels), far shallower than what Python's recursion can walk.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?"
 )
@@ -223,17 +229,34 @@ def _validate(validator: Any, value: Any, *, root: str = "body") -> None:
 
 
 def _no_surrogates(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_no_surrogates(k) and _no_surrogates(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_no_surrogates(v) for v in value)
+    """Whether every string in ``value`` (keys included) is encodable, i.e. has no lone surrogate.
+
+    Iterative: a walk as deep as the body must not be able to exhaust the stack.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON text ``raw``, counted without parsing it.
+
+    Strings are cut out first (their brackets are text), then the brackets left are summed: one pass in
+    C over at most the body limit, and nothing recursive, so any depth is measured in the same way.
+    """
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -250,6 +273,12 @@ def body(schema: str, *, required: bool = True) -> dict[str, Any]:
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", "the request body must be application/json")
+    if nesting_depth(raw) > MAX_JSON_DEPTH:
+        raise ApiError(
+            400,
+            "invalid_json",
+            f"the request body nests arrays and objects over {MAX_JSON_DEPTH} levels deep",
+        )
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):

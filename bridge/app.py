@@ -29,6 +29,11 @@ from bridge.service import BackupCodes
 from bridge.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
+# What the HTTP server (waitress, see bridge.http_server) refuses before the app sees the request: the
+# request line and headers beyond this, and bodies beyond SERVER_MAX_BODY_BYTES, a margin over the app's
+# own limit so that the app's JSON 413 is the usual answer and the server's the backstop.
+MAX_HEADER_BYTES = 32 * 1024
+SERVER_MAX_BODY_BYTES = 4 * MAX_BODY_BYTES
 REQUEST_ID_HEADER = "X-Request-Id"
 DATABASE_RETRY_AFTER_SECONDS = 5
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -36,14 +41,24 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 log = logging.getLogger("bridge.app")
 access_log = logging.getLogger("bridge.access")
 
-# Machine codes for the HTTP errors Flask/Werkzeug raise themselves (routing, body size, methods).
+# Machine codes for the HTTP errors Flask/Werkzeug (routing, body size, methods) and the HTTP server
+# (malformed requests, sizes, transfer codings) raise themselves.
 _HTTP_ERRORS = {
     400: ("bad_request", "the request is malformed"),
     404: ("not_found", "no such resource"),
     405: ("method_not_allowed", "method not allowed for this resource"),
     413: ("payload_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB"),
     415: ("unsupported_media_type", "the request body must be application/json"),
+    431: ("headers_too_large", f"the request line and headers are over {MAX_HEADER_BYTES // 1024} KiB"),
+    500: ("internal", "internal error; the request id is in the logs"),
+    501: ("not_implemented", "the request uses a transfer coding this server does not implement"),
 }
+
+
+def http_error(status: int, name: str = "error") -> dict[str, str]:
+    """The ``{"error", "message"}`` body for an HTTP-level refusal, whoever makes it (app or server)."""
+    error, message = _HTTP_ERRORS.get(status, (_snake(name), name))
+    return {"error": error, "message": message}
 
 
 class BoundedHasher:
@@ -184,8 +199,8 @@ def _add_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        error, message = _HTTP_ERRORS.get(status, (_snake(exc.name), exc.name))
-        response = api.error_response(status, error, message)
+        body = http_error(status, exc.name)
+        response = api.error_response(status, body["error"], body["message"])
         # Keep protocol headers Werkzeug attached (Allow on 405), drop its HTML body.
         for name, value in exc.get_headers():
             if name.lower() not in ("content-type", "content-length"):

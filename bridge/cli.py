@@ -546,7 +546,8 @@ def _worker(
     create_app: Callable[..., Any],
 ) -> int:
     """One worker process: its own engine and service (nothing database-related crosses a fork)."""
-    import waitress
+    from bridge import app as bridge_app
+    from bridge import http_server
 
     _die_with_parent()
     _tune_malloc(settings.argon2_memory_cost, hash_gate.slots)
@@ -556,15 +557,15 @@ def _worker(
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     _on_stop_signals(_exit_on_signal)
     app = create_app(settings, hash_gate=hash_gate)
-    waitress.serve(
+    http_server.serve(
         app,
         sockets=[sock],
         threads=threads,
         ident="backup-codes",
         channel_timeout=30,
-        max_request_body_size=256 * 1024,
+        max_request_body_size=bridge_app.SERVER_MAX_BODY_BYTES,
+        max_request_header_size=bridge_app.MAX_HEADER_BYTES,
         clear_untrusted_proxy_headers=True,
-        _quiet=True,
     )
     return 0
 

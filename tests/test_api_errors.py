@@ -117,6 +117,67 @@ def test_deeply_nested_json_is_400(bridge_app: Any) -> None:
     assert response.status_code == 400
 
 
+def json_body_operations() -> list[tuple[str, str]]:
+    """Every operation of the published contract that takes a JSON body, with its path filled in."""
+    from bridge.api import spec
+
+    filled = {"{realm}": "demo", "{user_id}": "alice", "{source}": "codes"}
+    operations = []
+    for path, item in spec()["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                for name, value in filled.items():
+                    path = path.replace(name, value)
+                operations.append((method.upper(), path))
+    return operations
+
+
+def nested(depth: int, kind: str) -> str:
+    opening, closing = ("[", "]") if kind == "array" else ('{"a":', "}")
+    return opening * depth + "1" + closing * depth
+
+
+@pytest.mark.parametrize("depth", [500, 10_000])
+@pytest.mark.parametrize("kind", ["array", "object"])
+@pytest.mark.parametrize(("method", "path"), json_body_operations())
+def test_json_nested_too_deep_is_a_400_on_every_json_endpoint_and_logs_no_traceback(
+    bridge_app: Any, caplog: Any, method: str, path: str, kind: str, depth: int
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = bridge_app.client.open(
+            path,
+            method=method,
+            headers=bridge_app.headers,
+            data=nested(depth, kind),
+            content_type="application/json",
+        )
+    body = is_error(response, 400, "invalid_json")
+    assert "32 levels" in body["message"]
+    assert not [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
+
+
+def test_json_nested_33_levels_is_refused_before_parsing(bridge_app: Any) -> None:
+    response = bridge_app.client.post(
+        VERIFY, headers=bridge_app.headers, data=nested(33, "array"), content_type="application/json"
+    )
+    assert "32 levels" in is_error(response, 400, "invalid_json")["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        (b"1", 0),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b'{"a": "[[{{", "b": "\\"[["}', 1),
+        (b'["\\\\", []]', 2),
+    ],
+)
+def test_nesting_depth_counts_brackets_outside_strings_only(text: bytes, depth: int) -> None:
+    from bridge.api import nesting_depth
+
+    assert nesting_depth(text) == depth
+
+
 def test_lone_surrogate_is_400(bridge_app: Any) -> None:
     payload = '{"code": "\\ud800", "client_ip": "192.0.2.1"}'
     response = bridge_app.client.post(
