@@ -233,7 +233,8 @@ class BridgeClientTest {
             BridgeUnavailableException second = assertThrows(BridgeUnavailableException.class,
                     () -> client.verify("acme", "u-1", "AAAA-BBBB", "ip", "ua", VerifyPurpose.LOGIN, false));
             assertTrue(second.getMessage().contains("time budget spent"), second.getMessage());
-            assertEquals(1, bridge.accepted.size());
+            // At most the first call's connection (its accept may still be on the way), never a second one.
+            assertTrue(bridge.accepted.size() <= 1, "the second call connected again");
         }
     }
 
