@@ -51,7 +51,8 @@ DEVICES_ACTION_NAME = "Remembered devices"
 EVENT_LISTENER_ID = "backup-codes"
 THEME = "backup-codes"
 CONFIG_ALIAS = "backup-codes"
-DEFAULT_CONFIG = {"low_threshold": "3", "connect_timeout_ms": "2000", "read_timeout_ms": "5000"}
+# The bridge time budget is realm-wide, in the required action's config (validated by Keycloak), not here.
+DEFAULT_CONFIG = {"low_threshold": "3"}
 ATTR_PREVIOUS_BROWSER_FLOW = "backupCodes.previous.browserFlow"
 ATTR_PREVIOUS_LOGIN_THEME = "backupCodes.previous.loginTheme"
 ATTR_PREVIOUS_RESET_FLOW = "backupCodes.previous.resetCredentialsFlow"

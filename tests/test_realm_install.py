@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -452,3 +453,28 @@ def test_uninstall_restores_the_reset_flow_and_the_event_listeners(keycloak: Any
     assert installer.RESET_FLOW_ALIAS not in {f["alias"] for f in admin.get_authentication_flows()}
     assert not any(name.startswith("backupCodes.") for name in realm.get("attributes", {}))
     assert admin.get_required_action_by_alias(installer.DEVICES_ACTION_ID)["enabled"] is False
+
+
+# ------------------------------------------------------------------------ the realm's bridge time budget
+
+
+def save_setup_action_config(keycloak: Any, realm: str, config: dict[str, str]) -> Any:
+    """Save the "Set up backup codes" required action's config as the admin console does."""
+    admin = keycloak.admin(realm)
+    return admin.connection.raw_put(
+        f"admin/realms/{realm}/authentication/required-actions/{installer.REQUIRED_ACTION_ID}/config",
+        data=json.dumps({"config": config}),
+    )
+
+
+@pytest.mark.parametrize("value", ["50", "20000", "3s"])
+def test_a_bridge_budget_out_of_range_is_refused_naming_the_field_and_range(
+    keycloak: Any, fresh_realm: str, value: str
+) -> None:
+    assert install(keycloak, fresh_realm) == 0
+
+    response = save_setup_action_config(keycloak, fresh_realm, {"bridge_budget_ms": value})
+
+    assert response.status_code == 400, response.text
+    assert "bridge_budget_ms" in response.text
+    assert "from 100 to 15000" in response.text

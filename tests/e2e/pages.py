@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FIGURES = SCREENSHOTS.parent / "figures"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 CODE_PATTERN = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b")
@@ -26,6 +27,13 @@ def screenshot(page: Page, name: str) -> None:
         page.mouse.move(0, 0)  # no hover effects (tooltips) in the picture
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(original)
+
+
+def record_figure(name: str, text: str) -> None:
+    """A measured figure for people (not an assertion): printed, and kept in test-artifacts/figures."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    (FIGURES / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    print(f"\nfigure {name}: {text}")
 
 
 def sign_in_with_password(page: Page, url: str, username: str, password: str) -> None:

@@ -4,7 +4,6 @@ import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
 import io.github.backupcodes.keycloak.bridge.DeviceCheck;
 import io.github.backupcodes.keycloak.bridge.DeviceRegistration;
-import io.github.backupcodes.keycloak.bridge.Timeouts;
 import jakarta.ws.rs.core.Cookie;
 import jakarta.ws.rs.core.HttpHeaders;
 import org.jboss.logging.Logger;
@@ -53,7 +52,7 @@ public final class DeviceRecognition {
         }
         boolean answer;
         try {
-            DeviceCheck check = BridgeAccess.client(session, settings, Timeouts.DEFAULT).checkDevice(
+            DeviceCheck check = BridgeAccess.client(session, settings, realm).checkDevice(
                     realm.getName(), user.getId(), token.get(), clientIp(session), userAgent(session));
             answer = check.recognised();
         } catch (BridgeUnavailableException e) {
@@ -67,7 +66,7 @@ public final class DeviceRecognition {
     public static void remember(KeycloakSession session, BridgeSettings settings, RealmModel realm, UserModel user) {
         Optional<DeviceRegistration> registration;
         try {
-            registration = BridgeAccess.client(session, settings, Timeouts.DEFAULT)
+            registration = BridgeAccess.client(session, settings, realm)
                     .registerDevice(realm.getName(), user.getId(), clientIp(session), userAgent(session));
         } catch (BridgeUnavailableException e) {
             return;

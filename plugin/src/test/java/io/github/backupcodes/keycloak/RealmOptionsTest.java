@@ -1,6 +1,5 @@
 package io.github.backupcodes.keycloak;
 
-import io.github.backupcodes.keycloak.bridge.Timeouts;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -13,28 +12,40 @@ class RealmOptionsTest {
 
     @Test
     void noConfigMeansDefaults() {
-        assertEquals(new RealmOptions(3, new Timeouts(2000, 5000)), RealmOptions.from(null));
+        assertEquals(new RealmOptions(3), RealmOptions.from(null));
         assertEquals(RealmOptions.DEFAULT, RealmOptions.from(Map.of()));
     }
 
     @Test
-    void configuredValuesAreUsed() {
-        RealmOptions options = RealmOptions.from(Map.of(
-                "low_threshold", "5", "connect_timeout_ms", "750", "read_timeout_ms", "1500"));
-        assertEquals(5, options.lowThreshold());
-        assertEquals(new Timeouts(750, 1500), options.timeouts());
+    void configuredThresholdIsUsed() {
+        assertEquals(5, RealmOptions.from(Map.of("low_threshold", "5")).lowThreshold());
     }
 
     @Test
-    void garbageFallsBackToTheDefault() {
-        RealmOptions options = RealmOptions.from(Map.of("low_threshold", "many", "read_timeout_ms", "-4"));
-        assertEquals(3, options.lowThreshold());
-        assertEquals(5000, options.timeouts().readMillis());
+    void garbageThresholdFallsBackToTheDefault() {
+        assertEquals(3, RealmOptions.from(Map.of("low_threshold", "many")).lowThreshold());
     }
 
     @Test
-    void absurdTimeoutsFallBackToTheDefault() {
-        assertEquals(2000, RealmOptions.from(Map.of("connect_timeout_ms", "999999999")).timeouts().connectMillis());
+    void theRealmsBridgeBudgetWinsOverTheServers() {
+        assertEquals(1500, RealmOptions.budgetMillis(Map.of("bridge_budget_ms", "1500"), 3000));
+    }
+
+    @Test
+    void withoutARealmBudgetTheServersApplies() {
+        assertEquals(2500, RealmOptions.budgetMillis(null, 2500));
+        assertEquals(2500, RealmOptions.budgetMillis(Map.of("enroll_after_otp", "true"), 2500));
+    }
+
+    @Test
+    void aRealmBudgetOutOfRangeCountsAsUnset() {
+        assertEquals(3000, RealmOptions.budgetMillis(Map.of("bridge_budget_ms", "60000"), 3000));
+        assertEquals(3000, RealmOptions.budgetMillis(Map.of("bridge_budget_ms", "soon"), 3000));
+    }
+
+    @Test
+    void theFormerPerCallTimeoutsNoLongerSetTheBudget() {
+        assertEquals(3000, RealmOptions.budgetMillis(Map.of("connect_timeout_ms", "2000", "read_timeout_ms", "5000"), 3000));
     }
 
     @Test

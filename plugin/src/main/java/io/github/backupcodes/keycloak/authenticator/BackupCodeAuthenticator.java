@@ -91,7 +91,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
             return;
         }
         try {
-            BridgeAccess.status(context.getSession(), settings, options(context).timeouts(), context.getRealm(), context.getUser());
+            BridgeAccess.status(context.getSession(), settings, context.getRealm(), context.getUser());
         } catch (BridgeUnavailableException e) {
             context.challenge(unavailablePage(context));
             return;
@@ -129,7 +129,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         RealmOptions options = options(context);
         VerifyResult result;
         try {
-            result = BridgeAccess.verify(context.getSession(), settings, options.timeouts(), context.getRealm(),
+            result = BridgeAccess.verify(context.getSession(), settings, context.getRealm(),
                     context.getUser(), input, recovery ? VerifyPurpose.RECOVERY : VerifyPurpose.LOGIN, keycloakLocked);
         } catch (BridgeUnavailableException e) {
             context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
@@ -300,7 +300,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
             return false;
         }
         try {
-            BridgeStatus status = BridgeAccess.status(session, settings, RealmOptions.DEFAULT.timeouts(), realm, user);
+            BridgeStatus status = BridgeAccess.status(session, settings, realm, user);
             return status.hasUnusedCodes();
         } catch (BridgeUnavailableException e) {
             return true;

@@ -3,7 +3,6 @@ package io.github.backupcodes.keycloak.authenticator;
 import io.github.backupcodes.keycloak.RealmOptions;
 import io.github.backupcodes.keycloak.ServerConfig;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
-import io.github.backupcodes.keycloak.bridge.Timeouts;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
 import org.jboss.logging.Logger;
 import org.keycloak.Config;
@@ -27,12 +26,6 @@ public class BackupCodeAuthenticatorFactory implements AuthenticatorFactory {
             .property().name(RealmOptions.LOW_THRESHOLD).label("Low-codes threshold")
             .helpText("After a successful backup-code login, offer to generate new codes when this many or fewer remain. 0 turns the notice off.")
             .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(RealmOptions.DEFAULT_LOW_THRESHOLD).add()
-            .property().name(RealmOptions.CONNECT_TIMEOUT_MS).label("Bridge connect timeout (ms)")
-            .helpText("How long to wait for a connection to the backup-codes bridge.")
-            .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(Timeouts.DEFAULT_CONNECT_MILLIS).add()
-            .property().name(RealmOptions.READ_TIMEOUT_MS).label("Bridge read timeout (ms)")
-            .helpText("How long to wait for the bridge's answer. On timeout the user sees 'temporarily unavailable', never a pass.")
-            .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(Timeouts.DEFAULT_READ_MILLIS).add()
             .build();
 
     private BridgeSettings settings = new BridgeSettings(null, null);

@@ -159,7 +159,7 @@ public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
 
         VerifyResult result;
         try {
-            result = BridgeAccess.verify(context.getSession(), settings, RealmOptions.DEFAULT.timeouts(),
+            result = BridgeAccess.verify(context.getSession(), settings,
                     context.getRealm(), user, input, VerifyPurpose.RECOVERY,
                     kind == LockRecovery.Kind.KEYCLOAK_TEMPORARY && state.temporarilyLocked());
         } catch (BridgeUnavailableException e) {
@@ -278,7 +278,7 @@ public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
     /** The bridge status, or null when the bridge cannot answer: then there is no recovery, only the usual path. */
     private BridgeStatus status(AuthenticationFlowContext context, UserModel user) {
         try {
-            return BridgeAccess.status(context.getSession(), settings, RealmOptions.DEFAULT.timeouts(), context.getRealm(), user);
+            return BridgeAccess.status(context.getSession(), settings, context.getRealm(), user);
         } catch (BridgeUnavailableException e) {
             return null;
         }

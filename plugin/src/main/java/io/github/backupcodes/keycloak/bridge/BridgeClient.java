@@ -20,34 +20,39 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Calls the bridge's {@code /v1} API. Every failure to get a definitive answer becomes a
  * {@link BridgeUnavailableException}; nothing secret (code, key, response body) is logged.
  *
  * <p>The HTTP client is Keycloak's shared one (proxy, truststore, pool) and is never closed here; only the
- * per-request timeouts are ours.
+ * per-request limits are ours. Every call gets what is left of the {@link CallBudget} as its pool, connect and read
+ * timeout, and is aborted at the budget's deadline: a socket timeout alone restarts with every byte read, so a bridge
+ * that answers a byte at a time, or the HTTP client's own retries, could otherwise hold a Keycloak worker thread far
+ * beyond it.
  */
 public class BridgeClient {
 
     private static final Logger LOG = Logger.getLogger(BridgeClient.class);
     private static final int MAX_JSON_BYTES = 1 << 20;
     private static final int MAX_SHEET_BYTES = 16 << 20;
+    /** One daemon thread that aborts calls at their deadline, shared by all clients (cancelled tasks are dropped). */
+    private static final ScheduledThreadPoolExecutor DEADLINES = deadlineTimer();
 
     private final CloseableHttpClient http;
     private final String baseUrl;
     private final String bearer;
-    private final RequestConfig requestConfig;
+    private final CallBudget budget;
 
-    public BridgeClient(CloseableHttpClient http, String baseUrl, String bearer, Timeouts timeouts) {
+    /** @param budget shared by every call of this client (and, through {@code BridgeAccess}, of the whole request) */
+    public BridgeClient(CloseableHttpClient http, String baseUrl, String bearer, CallBudget budget) {
         this.http = http;
         this.baseUrl = baseUrl;
         this.bearer = bearer;
-        this.requestConfig = RequestConfig.custom()
-                .setConnectTimeout(timeouts.connectMillis())
-                .setConnectionRequestTimeout(timeouts.connectMillis())
-                .setSocketTimeout(timeouts.readMillis())
-                .build();
+        this.budget = budget;
     }
 
     public BridgeStatus status(String realm, String userId) throws BridgeUnavailableException {
@@ -192,19 +197,48 @@ public class BridgeClient {
     }
 
     private Reply execute(HttpRequestBase request, int maxBytes, String operation) throws BridgeUnavailableException {
-        request.setConfig(requestConfig);
+        int remaining = budget.remainingMillis();
+        if (remaining == 0) {
+            LOG.warnf("backup-codes bridge %s call skipped: the %d ms budget for this request is spent",
+                    operation, budget.totalMillis());
+            throw new BridgeUnavailableException("bridge " + operation + " call skipped: time budget spent");
+        }
+        request.setConfig(limits(remaining));
         request.setHeader("Authorization", "Bearer " + bearer);
         request.setHeader("Accept", "application/json, application/pdf, text/plain");
+        ScheduledFuture<?> abort = DEADLINES.schedule(request::abort, remaining, TimeUnit.MILLISECONDS);
         try (CloseableHttpResponse response = http.execute(request)) {
             int status = response.getStatusLine().getStatusCode();
             return new Reply(status, read(response.getEntity(), maxBytes));
         } catch (IOException | RuntimeException e) {
             // The exception text names host/port or a timeout, never the request body.
-            LOG.warnf("backup-codes bridge %s call failed: %s", operation, e.getClass().getSimpleName());
-            throw new BridgeUnavailableException("bridge " + operation + " call failed: " + e.getClass().getSimpleName(), e);
+            String why = budget.spent() ? "no answer within the " + budget.totalMillis() + " ms budget"
+                    : e.getClass().getSimpleName();
+            LOG.warnf("backup-codes bridge %s call failed: %s", operation, why);
+            throw new BridgeUnavailableException("bridge " + operation + " call failed: " + why, e);
         } finally {
+            abort.cancel(false);
             request.releaseConnection();
         }
+    }
+
+    /** Pool wait, connect and each read may each take at most what is left; the abort bounds them together. */
+    static RequestConfig limits(int remainingMillis) {
+        return RequestConfig.custom()
+                .setConnectionRequestTimeout(remainingMillis)
+                .setConnectTimeout(remainingMillis)
+                .setSocketTimeout(remainingMillis)
+                .build();
+    }
+
+    private static ScheduledThreadPoolExecutor deadlineTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "backup-codes-bridge-deadline");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     private static void requireOk(Reply reply, String operation) throws BridgeUnavailableException {

@@ -9,27 +9,43 @@ import java.util.function.Function;
  *
  * <p>Deliberately not per-realm: realm admins can read execution config, and must not see the bridge key.
  * The key may be a vault reference ({@code ${vault.name}}), resolved per request by {@link ApiKeyResolver}.
+ *
+ * <p>{@code budgetMillis} is the server's default time budget for all bridge calls of one Keycloak request
+ * ({@code ...--bridge-budget-ms} or {@code BACKUP_CODES_BRIDGE_BUDGET_MS}, default {@value CallBudget#DEFAULT_MILLIS});
+ * a realm may set its own in the required-action config (see {@code BridgeAccess}).
  */
-public record BridgeSettings(String bridgeUrl, String apiKey) {
+public record BridgeSettings(String bridgeUrl, String apiKey, int budgetMillis) {
 
     public static final String URL_OPTION = "bridge-url";
     public static final String KEY_OPTION = "api-key";
     public static final String URL_ENV = "BACKUP_CODES_BRIDGE_URL";
     public static final String KEY_ENV = "BACKUP_CODES_BRIDGE_API_KEY";
+    public static final String BUDGET_OPTION = "bridge-budget-ms";
+    public static final String BUDGET_ENV = "BACKUP_CODES_BRIDGE_BUDGET_MS";
 
     public BridgeSettings {
         bridgeUrl = stripTrailingSlashes(blankToNull(bridgeUrl));
         apiKey = blankToNull(apiKey);
     }
 
+    public BridgeSettings(String bridgeUrl, String apiKey) {
+        this(bridgeUrl, apiKey, CallBudget.DEFAULT_MILLIS);
+    }
+
     /**
      * Resolve from a scope lookup (option name → value, null when absent) and the environment.
      * Kept free of Keycloak types so the precedence is unit-tested.
+     *
+     * @throws IllegalArgumentException for a budget that is not a whole number in range: Keycloak then refuses to
+     *                                  start with that message, as it does for its own invalid options
      */
     public static BridgeSettings resolve(Function<String, String> scope, Map<String, String> env) {
         String url = firstNonBlank(scope.apply(URL_OPTION), env.get(URL_ENV));
         String key = firstNonBlank(scope.apply(KEY_OPTION), env.get(KEY_ENV));
-        return new BridgeSettings(url, key);
+        String budget = firstNonBlank(scope.apply(BUDGET_OPTION), env.get(BUDGET_ENV));
+        int budgetMillis = budget == null ? CallBudget.DEFAULT_MILLIS
+                : CallBudget.parseMillis("backup-codes " + BUDGET_OPTION + " (" + BUDGET_ENV + ")", budget);
+        return new BridgeSettings(url, key, budgetMillis);
     }
 
     public boolean configured() {
@@ -38,7 +54,8 @@ public record BridgeSettings(String bridgeUrl, String apiKey) {
 
     @Override
     public String toString() {
-        return "BridgeSettings[bridgeUrl=" + bridgeUrl + ", apiKey=" + (apiKey == null ? "unset" : "***") + "]";
+        return "BridgeSettings[bridgeUrl=" + bridgeUrl + ", apiKey=" + (apiKey == null ? "unset" : "***")
+                + ", budgetMillis=" + budgetMillis + "]";
     }
 
     private static String firstNonBlank(String first, String second) {

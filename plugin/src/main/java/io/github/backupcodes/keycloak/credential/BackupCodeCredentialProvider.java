@@ -3,7 +3,6 @@ package io.github.backupcodes.keycloak.credential;
 import io.github.backupcodes.keycloak.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
-import io.github.backupcodes.keycloak.bridge.Timeouts;
 import io.github.backupcodes.keycloak.requiredaction.BackupCodeSetupAction;
 import org.jboss.logging.Logger;
 import org.keycloak.credential.CredentialModel;
@@ -48,7 +47,7 @@ public class BackupCodeCredentialProvider implements CredentialProvider<BackupCo
     @Override
     public boolean deleteCredential(RealmModel realm, UserModel user, String credentialId) {
         try {
-            BridgeAccess.client(session, settings, Timeouts.DEFAULT).revoke(realm.getName(), user.getId());
+            BridgeAccess.client(session, settings, realm).revoke(realm.getName(), user.getId());
         } catch (BridgeUnavailableException e) {
             LOG.warnf("not removing backup-code marker for user %s: bridge revoke failed", user.getId());
             return false;

@@ -5,7 +5,6 @@ import io.github.backupcodes.keycloak.bridge.BridgeClient;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
 import io.github.backupcodes.keycloak.bridge.ContactPatch;
-import io.github.backupcodes.keycloak.bridge.Timeouts;
 import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
@@ -75,7 +74,7 @@ public class BackupCodesEventListener implements EventListenerProvider {
         // A fresh session has no realm; the vault (a ${vault.x} API key) is realm-scoped and needs it.
         session.getContext().setRealm(realm);
         try {
-            BridgeClient client = BridgeAccess.client(session, settings, Timeouts.DEFAULT);
+            BridgeClient client = BridgeAccess.client(session, settings, realm);
             if (call instanceof BridgeCall.PatchEmail patch) {
                 client.patchContact(realm.getName(), patch.userId(), new ContactPatch().email(patch.email()));
             } else if (call instanceof BridgeCall.RefreshEmail refresh) {

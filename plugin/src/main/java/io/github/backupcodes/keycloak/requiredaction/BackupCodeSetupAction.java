@@ -2,7 +2,6 @@ package io.github.backupcodes.keycloak.requiredaction;
 
 import io.github.backupcodes.keycloak.BridgeAccess;
 import io.github.backupcodes.keycloak.CodeInput;
-import io.github.backupcodes.keycloak.RealmOptions;
 import io.github.backupcodes.keycloak.Timestamps;
 import io.github.backupcodes.keycloak.bridge.BridgeClient;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
@@ -35,7 +34,6 @@ import org.keycloak.models.utils.FormMessage;
 import org.keycloak.sessions.AuthenticationSessionModel;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * "Set up backup codes": the bridge generates the set (a tampered POST cannot choose codes), the page shows it with
@@ -105,7 +103,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
         }
         BridgeStatus status;
         try {
-            status = BridgeAccess.status(context.getSession(), settings, options(context).timeouts(), context.getRealm(), user);
+            status = BridgeAccess.status(context.getSession(), settings, context.getRealm(), user);
         } catch (BridgeUnavailableException e) {
             return;
         }
@@ -126,7 +124,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
         }
         BridgeStatus status;
         try {
-            status = BridgeAccess.status(context.getSession(), settings, options(context).timeouts(), context.getRealm(), context.getUser());
+            status = BridgeAccess.status(context.getSession(), settings, context.getRealm(), context.getUser());
         } catch (BridgeUnavailableException e) {
             context.challenge(unavailablePage(context));
             return;
@@ -188,7 +186,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
         clearNotes(authSession);
         if (firstSet && issued && authSession.getAuthenticatedUser() != null) {
             try {
-                BridgeAccess.client(session, settings, RealmOptions.DEFAULT.timeouts())
+                BridgeAccess.client(session, settings, authSession.getRealm())
                         .revoke(authSession.getRealm().getName(), authSession.getAuthenticatedUser().getId());
             } catch (BridgeUnavailableException e) {
                 LOG.warnf("could not revoke an unconfirmed backup-code set for user %s", authSession.getAuthenticatedUser().getId());
@@ -203,7 +201,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
     private void sendContact(RequiredActionContext context) {
         UserModel user = context.getUser();
         try {
-            BridgeAccess.client(context.getSession(), settings, options(context).timeouts())
+            BridgeAccess.client(context.getSession(), settings, context.getRealm())
                     .patchContact(context.getRealm().getName(), user.getId(), contactOf(context.getSession(), user));
         } catch (BridgeUnavailableException e) {
             LOG.debugf("could not send the contact of user %s to the bridge", user.getId());
@@ -236,7 +234,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
     private void issueAndShow(RequiredActionContext context, boolean firstSet) {
         IssuedCodes issued;
         try {
-            BridgeClient client = BridgeAccess.client(context.getSession(), settings, options(context).timeouts());
+            BridgeClient client = BridgeAccess.client(context.getSession(), settings, context.getRealm());
             issued = client.issue(context.getRealm().getName(), context.getUser().getId(), ACTOR,
                     context.getConnection().getRemoteAddr(),
                     context.getHttpRequest().getHttpHeaders().getHeaderString("User-Agent"));
@@ -263,7 +261,7 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
                 context.getSession().getContext().resolveLocale(context.getUser()).toLanguageTag());
         byte[] body;
         try {
-            body = BridgeAccess.client(context.getSession(), settings, options(context).timeouts()).sheet(format, sheet);
+            body = BridgeAccess.client(context.getSession(), settings, context.getRealm()).sheet(format, sheet);
         } catch (BridgeUnavailableException e) {
             context.challenge(setupPage(context, codes, MSG_DOWNLOAD_UNAVAILABLE));
             return;
@@ -333,12 +331,6 @@ public class BackupCodeSetupAction implements RequiredActionProvider, Credential
         }
         String value = config.getConfig().get(CONFIG_ENROLL_AFTER_OTP);
         return value == null || !"false".equalsIgnoreCase(value.trim());
-    }
-
-    private static RealmOptions options(RequiredActionContext context) {
-        RequiredActionConfigModel config = context.getConfig();
-        Map<String, String> values = config == null ? null : config.getConfig();
-        return RealmOptions.from(values);
     }
 
     private static BackupCodeCredentialProvider credentialProvider(KeycloakSession session) {

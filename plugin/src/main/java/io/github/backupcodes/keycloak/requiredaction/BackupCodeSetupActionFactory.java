@@ -3,16 +3,21 @@ package io.github.backupcodes.keycloak.requiredaction;
 import io.github.backupcodes.keycloak.RealmOptions;
 import io.github.backupcodes.keycloak.ServerConfig;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
-import io.github.backupcodes.keycloak.bridge.Timeouts;
+import io.github.backupcodes.keycloak.bridge.CallBudget;
 import org.keycloak.Config;
 import org.keycloak.authentication.RequiredActionFactory;
 import org.keycloak.authentication.RequiredActionProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.RequiredActionConfigModel;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
+import org.keycloak.userprofile.ValidationException;
+import org.keycloak.validate.ValidationError;
 
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 public class BackupCodeSetupActionFactory implements RequiredActionFactory {
@@ -21,10 +26,12 @@ public class BackupCodeSetupActionFactory implements RequiredActionFactory {
             .property().name(BackupCodeSetupAction.CONFIG_ENROLL_AFTER_OTP).label("Require backup codes for OTP users")
             .helpText("When on, a user who has an OTP authenticator but no backup codes is asked to set them up at login (right after OTP setup, too).")
             .type(ProviderConfigProperty.BOOLEAN_TYPE).defaultValue(true).add()
-            .property().name(RealmOptions.CONNECT_TIMEOUT_MS).label("Bridge connect timeout (ms)")
-            .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(Timeouts.DEFAULT_CONNECT_MILLIS).add()
-            .property().name(RealmOptions.READ_TIMEOUT_MS).label("Bridge read timeout (ms)")
-            .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(Timeouts.DEFAULT_READ_MILLIS).add()
+            .property().name(RealmOptions.BRIDGE_BUDGET_MS).label("Bridge time budget (ms)")
+            .helpText("The most time all backup-codes bridge calls of one page may take together, in this whole realm "
+                    + "(sign-in, setup, devices). When the bridge does not answer in time the user sees 'temporarily "
+                    + "unavailable', never a pass. " + CallBudget.MIN_MILLIS + " to " + CallBudget.MAX_MILLIS
+                    + "; empty = the server's default (" + CallBudget.DEFAULT_MILLIS + " unless set at start-up).")
+            .type(ProviderConfigProperty.INTEGER_TYPE).add()
             .build();
 
     private BridgeSettings settings = new BridgeSettings(null, null);
@@ -47,6 +54,28 @@ public class BackupCodeSetupActionFactory implements RequiredActionFactory {
     @Override
     public List<ProviderConfigProperty> getConfigMetadata() {
         return Stream.concat(CONFIG.stream(), RequiredActionFactory.super.getConfigMetadata().stream()).toList();
+    }
+
+    /**
+     * Refuses, when the realm's config is saved, a time budget Keycloak could not honour or that would let a hung
+     * bridge hold logins for too long; the admin sees the field and the range. Keycloak's own checks follow.
+     */
+    @Override
+    public void validateConfig(KeycloakSession session, RealmModel realm, RequiredActionConfigModel config) {
+        checkBudget(config.getConfig());
+        RequiredActionFactory.super.validateConfig(session, realm, config);
+    }
+
+    static void checkBudget(Map<String, String> config) {
+        String raw = config == null ? null : config.get(RealmOptions.BRIDGE_BUDGET_MS);
+        if (raw == null || raw.isBlank()) {
+            return;
+        }
+        try {
+            CallBudget.parseMillis(RealmOptions.BRIDGE_BUDGET_MS, raw);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(new ValidationError(BackupCodeSetupAction.PROVIDER_ID, RealmOptions.BRIDGE_BUDGET_MS, e.getMessage()));
+        }
     }
 
     @Override

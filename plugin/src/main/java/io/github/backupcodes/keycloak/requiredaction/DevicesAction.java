@@ -2,7 +2,6 @@ package io.github.backupcodes.keycloak.requiredaction;
 
 import io.github.backupcodes.keycloak.BridgeAccess;
 import io.github.backupcodes.keycloak.DeviceRecognition;
-import io.github.backupcodes.keycloak.RealmOptions;
 import io.github.backupcodes.keycloak.Timestamps;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
@@ -71,7 +70,7 @@ public class DevicesAction implements RequiredActionProvider {
         }
         int forgotten;
         try {
-            forgotten = BridgeAccess.client(context.getSession(), settings, RealmOptions.DEFAULT.timeouts())
+            forgotten = BridgeAccess.client(context.getSession(), settings, context.getRealm())
                     .forgetDevices(context.getRealm().getName(), context.getUser().getId(), ACTOR, REASON_USER);
         } catch (BridgeUnavailableException e) {
             context.challenge(unavailablePage(context));
@@ -87,7 +86,7 @@ public class DevicesAction implements RequiredActionProvider {
     private Response devicesPage(RequiredActionContext context, String info) {
         List<Device> devices;
         try {
-            devices = BridgeAccess.client(context.getSession(), settings, RealmOptions.DEFAULT.timeouts())
+            devices = BridgeAccess.client(context.getSession(), settings, context.getRealm())
                     .listDevices(context.getRealm().getName(), context.getUser().getId());
         } catch (BridgeUnavailableException e) {
             return unavailablePage(context);

@@ -9,9 +9,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -50,7 +52,7 @@ class BridgeClientTest {
     }
 
     private BridgeClient client() {
-        return new BridgeClient(http, base(), "bcb_test_key", new Timeouts(2000, 2000));
+        return new BridgeClient(http, base(), "bcb_test_key", CallBudget.startingNow(2000));
     }
 
     private void answer(String path, int status, String contentType, byte[] body) {
@@ -133,7 +135,7 @@ class BridgeClientTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        BridgeClient client = new BridgeClient(http, "http://127.0.0.1:" + closedPort, "k", new Timeouts(500, 500));
+        BridgeClient client = new BridgeClient(http, "http://127.0.0.1:" + closedPort, "k", CallBudget.startingNow(500));
         assertThrows(BridgeUnavailableException.class, () -> client.status("acme", "u-1"));
     }
 
@@ -147,8 +149,109 @@ class BridgeClientTest {
             }
             exchange.close();
         });
-        BridgeClient client = new BridgeClient(http, base(), "k", new Timeouts(500, 300));
+        BridgeClient client = new BridgeClient(http, base(), "k", CallBudget.startingNow(300));
         assertThrows(BridgeUnavailableException.class, () -> client.status("acme", "u-1"));
+    }
+
+    /** Accepts connections and never answers, like a bridge whose processes are stopped (SIGSTOP). */
+    private static final class SilentBridge implements AutoCloseable {
+        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final List<Socket> accepted = new CopyOnWriteArrayList<>();
+        private final Thread acceptor = new Thread(this::acceptForever, "silent-bridge");
+
+        SilentBridge() throws IOException {
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + socket.getLocalPort();
+        }
+
+        private void acceptForever() {
+            try {
+                while (true) {
+                    accepted.add(socket.accept());
+                }
+            } catch (IOException closed) {
+                // the test is over
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    /** Answers 200 with a valid body, one byte every 100 ms: each read is quick, the whole answer takes seconds. */
+    private static final class DrippingBridge implements AutoCloseable {
+        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+
+        DrippingBridge() throws IOException {
+            Thread thread = new Thread(this::serveOne, "dripping-bridge");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + socket.getLocalPort();
+        }
+
+        private void serveOne() {
+            byte[] body = "{\"enrolled\": true, \"remaining\": 8, \"total\": 10}".getBytes(StandardCharsets.UTF_8);
+            try (Socket client = socket.accept()) {
+                client.getInputStream().read(new byte[8192]);
+                OutputStream out = client.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                for (byte b : body) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the client gave up, or the test is over
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    @Test
+    void afterTheBudgetIsSpentFurtherCallsFailWithoutContactingTheBridge() throws Exception {
+        try (SilentBridge bridge = new SilentBridge()) {
+            BridgeClient client = new BridgeClient(http, bridge.url(), "k", CallBudget.startingNow(300));
+            assertThrows(BridgeUnavailableException.class, () -> client.status("acme", "u-1"));
+
+            BridgeUnavailableException second = assertThrows(BridgeUnavailableException.class,
+                    () -> client.verify("acme", "u-1", "AAAA-BBBB", "ip", "ua", VerifyPurpose.LOGIN, false));
+            assertTrue(second.getMessage().contains("time budget spent"), second.getMessage());
+            // At most the first call's connection (its accept may still be on the way), never a second one.
+            assertTrue(bridge.accepted.size() <= 1, "the second call connected again");
+        }
+    }
+
+    @Test
+    void aBridgeThatAnswersAByteAtATimeIsCutOffAtTheBudget() throws Exception {
+        try (DrippingBridge bridge = new DrippingBridge()) {
+            BridgeClient client = new BridgeClient(http, bridge.url(), "k", CallBudget.startingNow(500));
+            assertThrows(BridgeUnavailableException.class, () -> client.status("acme", "u-1"));
+        }
+    }
+
+    @Test
+    void eachCallWaitsForThePoolTheConnectionAndEachReadAtMostWhatIsLeft() {
+        var limits = BridgeClient.limits(1800);
+        assertEquals(1800, limits.getConnectionRequestTimeout());
+        assertEquals(1800, limits.getConnectTimeout());
+        assertEquals(1800, limits.getSocketTimeout());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BridgeSettingsTest {
@@ -61,5 +62,25 @@ class BridgeSettingsTest {
         assertTrue(ApiKeyResolver.isVaultReference("${vault.bridge_key}"));
         assertFalse(ApiKeyResolver.isVaultReference("bcb_plain"));
         assertFalse(ApiKeyResolver.isVaultReference(null));
+    }
+
+    @Test
+    void theBridgeBudgetDefaultsToThreeSeconds() {
+        assertEquals(3000, BridgeSettings.resolve(name -> null, ENV).budgetMillis());
+    }
+
+    @Test
+    void theBridgeBudgetComesFromTheSpiOptionThenTheEnvironment() {
+        Map<String, String> env = Map.of(BridgeSettings.BUDGET_ENV, "2000");
+        assertEquals(1200, BridgeSettings.resolve(Map.of("bridge-budget-ms", "1200")::get, env).budgetMillis());
+        assertEquals(2000, BridgeSettings.resolve(name -> null, env).budgetMillis());
+    }
+
+    @Test
+    void aBridgeBudgetOutOfRangeStopsStartUpNamingTheOptionAndRange() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BridgeSettings.resolve(Map.of("bridge-budget-ms", "30000")::get, Map.of()));
+        assertTrue(e.getMessage().contains("bridge-budget-ms"), e.getMessage());
+        assertTrue(e.getMessage().contains("100 to 15000"), e.getMessage());
     }
 }
