@@ -36,17 +36,22 @@ def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def words_outside_the_page(pdf: bytes, tmp_path: Path) -> list[str]:
-    """Words whose bounding box (poppler's pdftotext -bbox) leaves the printable area."""
+def run_pdftotext(pdf: bytes, tmp_path: Path, *options: str) -> str:
+    """poppler's pdftotext over the PDF; required in CI, a skip elsewhere when poppler is missing."""
     if shutil.which("pdftotext") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("pdftotext (poppler-utils) is required in CI")
         pytest.skip("pdftotext (poppler-utils) is not installed")
     source = tmp_path / "sheet.pdf"
     source.write_bytes(pdf)
-    html = subprocess.run(
-        ["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
+    return subprocess.run(
+        ["pdftotext", *options, str(source), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+def words_outside_the_page(pdf: bytes, tmp_path: Path) -> list[str]:
+    """Words whose bounding box (poppler's pdftotext -bbox) leaves the printable area."""
+    html = run_pdftotext(pdf, tmp_path, "-bbox")
     outside, seen = [], 0
     for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
         width, height = float(page[1]), float(page[2])
@@ -194,13 +199,7 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c
 
 def pdftotext(pdf: bytes, tmp_path: Path) -> str:
     """The text poppler reads from the PDF, in the order it would show and copy it."""
-    if shutil.which("pdftotext") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext (poppler-utils) is required in CI")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    source = tmp_path / "sheet.pdf"
-    source.write_bytes(pdf)
-    return subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True).stdout
+    return run_pdftotext(pdf, tmp_path)
 
 
 # The isolates (U+2066 to 2069) and U+061C have no DejaVu glyph: fpdf2 leaves them out of the PDF
