@@ -430,7 +430,7 @@ class BackupCodes:
         rate-limit count and its audit event together.
         """
         with self.engine.begin() as conn:
-            if not self._within_rate_limit(conn, context["client_ip"], now):
+            if not self._within_rate_limit(conn, realm, context["client_ip"], now):
                 return VerifyResult(valid=False, reason="rate_limited")
             if canonical is None:
                 _record_refusal(conn, realm, user_id, "malformed", context, now)
@@ -451,9 +451,11 @@ class BackupCodes:
                 return VerifyResult(valid=False, reason="locked", locked_until=lock.until)
             return _read_candidate(conn, realm, user_id, codes.selector_of(canonical), admission, pol)
 
-    def _within_rate_limit(self, conn: Connection, client_ip: str | None, now: datetime) -> bool:
+    def _within_rate_limit(self, conn: Connection, realm: str, client_ip: str | None, now: datetime) -> bool:
+        """Counted per realm and client: a realm's Keycloak (or its key) names the client address, so a
+        shared count would let one realm spend the budget another realm's users sign in from."""
         client = ratelimit.client_key(client_ip, ipv6_prefix=self.settings.ip_rate_ipv6_prefix)
-        decision = self._ip_limit.hit(conn, f"verify:{client}", epoch_seconds=int(now.timestamp()))
+        decision = self._ip_limit.hit(conn, f"verify:{realm}:{client}", epoch_seconds=int(now.timestamp()))
         return decision.allowed
 
     def _succeed(

@@ -23,17 +23,17 @@ def bridge(bridge_server_factory: Any) -> Iterator[Any]:
     yield bridge
 
 
-def verify(bridge: Any, client_ip: str) -> requests.Response:
+def verify(bridge: Any, client_ip: str, realm: str = REALM) -> requests.Response:
     return requests.post(
-        f"{bridge.url}/v1/realms/{REALM}/users/{USER}/codes/verify",
+        f"{bridge.url}/v1/realms/{realm}/users/{USER}/codes/verify",
         headers=bridge.headers,
         json={"code": WRONG, "client_ip": client_ip},
         timeout=30,
     )
 
 
-def reason(bridge: Any, client_ip: str) -> str:
-    answer = verify(bridge, client_ip)
+def reason(bridge: Any, client_ip: str, realm: str = REALM) -> str:
+    answer = verify(bridge, client_ip, realm)
     assert answer.status_code == 200, answer.text
     return answer.json()["reason"]
 
@@ -44,6 +44,12 @@ def reason(bridge: Any, client_ip: str) -> str:
 def test_another_spelling_of_a_counted_ipv4_address_is_rate_limited(bridge: Any, spelling: str) -> None:
     reason(bridge, "192.0.2.7")  # spends the address's one attempt (or finds it spent)
     assert reason(bridge, spelling) == "rate_limited"
+
+
+def test_one_realm_does_not_spend_another_realms_count_for_a_client(bridge: Any) -> None:
+    reason(bridge, "192.0.2.9")
+    assert reason(bridge, "192.0.2.9") == "rate_limited"
+    assert reason(bridge, "192.0.2.9", realm="other") != "rate_limited"
 
 
 @pytest.mark.parametrize("zone", ["0", "1", "2", "3", "4", "eth0"])
