@@ -47,7 +47,9 @@ BUSY_RETRY_AFTER_SECONDS = 1  # a refused "busy" verification: the attempts in f
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,64}")
 # Far deeper than any request schema nests (two levels), far shallower than what Python's recursion can walk.
 MAX_JSON_DEPTH = 32
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A string runs to its closing quote or, unterminated, to the end of the body: a match from every opening
+# quote, so the scan never restarts inside a string (which made an unterminated '"\\"\\"…' quadratic).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _RFC3339 = re.compile(
