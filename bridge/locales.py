@@ -16,3 +16,13 @@ KEYCLOAK_LOGIN_LOCALES: tuple[str, ...] = (
 
 # Written right to left; Keycloak marks these pages dir="rtl" itself (locale.rtl), our pages follow.
 RIGHT_TO_LEFT_LOCALES: frozenset[str] = frozenset({"ar", "fa"})
+
+# Keycloak's locale selector (theme.properties `locales=`, a realm's supportedLocales) names the two Chinese
+# bundles by region, not by script.
+_TAG_OF_BUNDLE = {"zh_Hans": "zh-CN", "zh_Hant": "zh-TW"}
+
+
+def language_tag(locale: str) -> str:
+    """The tag Keycloak uses for a bundle suffix (``pt_BR`` -> ``pt-BR``, ``zh_Hans`` -> ``zh-CN``): what a
+    realm lists in supportedLocales and what ``kc_locale`` and the user's ``locale`` attribute hold."""
+    return _TAG_OF_BUNDLE.get(locale, locale.replace("_", "-"))

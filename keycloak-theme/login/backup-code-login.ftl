@@ -25,7 +25,7 @@
                     </label>
                 </div>
                 <span class="${properties.kcInputClass!} <#if codeError?has_content>${properties.kcError!}</#if>">
-                    <input id="backupCode" name="backupCode" type="text" value=""
+                    <input id="backupCode" name="backupCode" type="text" value="" dir="ltr"
                            autocomplete="one-time-code" inputmode="text" autocapitalize="characters"
                            autocorrect="off" spellcheck="false" maxlength="64" autofocus required
                            aria-describedby="backupCode-hint<#if codeError?has_content> input-error-backupCode</#if>"

@@ -42,7 +42,7 @@
             <h2 id="backup-code-list-heading" class="bc-sheet-title">${msg("backupCodeSetupListHeading", realmLabel)}</h2>
             <ol id="backup-code-list" class="bc-codes">
                 <#list backupCodes as code>
-                    <li><code class="bc-code">${code}</code></li>
+                    <li><code class="bc-code" dir="ltr">${code}</code></li>
                 </#list>
             </ol>
             <p class="bc-usage">${msg("backupCodeSetupUsage")}</p>

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bridge import realm as installer
+from bridge.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
 from tests.e2e import pages
 from tests.fixtures.keycloak import user_representation
 from tests.fixtures.smtp import SmtpServer
@@ -409,6 +410,19 @@ def code_only_reset(keycloak: Any, e2e_bridge: Any, e2e_mail: Mailbox, notifier:
         mail=e2e_mail,
         resetPasswordAllowed=True,
         smtpServer={"host": "127.0.0.1", "port": str(e2e_mail.port), "from": "keycloak@example.test"},
+    )
+
+
+@pytest.fixture(scope="session")
+def multilingual(keycloak: Any, e2e_bridge: Any) -> Stack:
+    """A realm that speaks every language of Keycloak's login theme (kc_locale switches between them)."""
+    return build_stack(
+        keycloak,
+        e2e_bridge,
+        "i18n",
+        internationalizationEnabled=True,
+        supportedLocales=[language_tag(locale) for locale in KEYCLOAK_LOGIN_LOCALES],
+        defaultLocale="en",
     )
 
 

@@ -1,0 +1,103 @@
+"""Our pages speak every language of Keycloak's login theme, in the real browser.
+
+One sign-in reaches the setup page; each language is then one page load with ``kc_locale`` (Keycloak's own
+language switch), so all 41 stay cheap. A key missing from a language would show as Keycloak's fallback: the
+key name itself, or the English text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bridge.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
+from tests.e2e import pages
+from tests.e2e.conftest import REDIRECT_URI, Stack
+
+pytestmark = [pytest.mark.keycloak, pytest.mark.browser]
+
+MESSAGES = Path(__file__).resolve().parents[2] / "keycloak-theme" / "login" / "messages"
+SCREENSHOT_LOCALES = ("ar", "ja", "de")
+# Text a user can see or hear: the page's text and the attributes our templates fill from messages.
+DIRECTION_JS = "selector => [...document.querySelectorAll(selector)].map(e => getComputedStyle(e).direction)"
+VISIBLE_TEXT_JS = """() => [document.body.innerText,
+    ...[...document.querySelectorAll('[aria-label],[data-copied],[data-copy-failed],[data-download-failed]')]
+        .flatMap(e => ['aria-label', 'data-copied', 'data-copy-failed', 'data-download-failed']
+        .map(a => e.getAttribute(a) || ''))].join('\\n')"""
+
+
+def messages(locale: str) -> dict[str, str]:
+    """A messages file as Keycloak shows it (our files have no continuations, and no '' to unescape)."""
+    lines = (MESSAGES / f"messages_{locale}.properties").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+@pytest.fixture(scope="module")
+def setup_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
+    """A browser on the setup page of a new user, and that page's URL (to load again in another language)."""
+    context = chromium.new_context(viewport=pages.DESKTOP, locale="en-GB")
+    context.route(
+        REDIRECT_URI.split("/callback")[0] + "/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>signed in</h1>"),
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    user = multilingual.new_user("lang")
+    pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+    pages.codes_on_setup_page(page)
+    try:
+        yield page, page.url
+    finally:
+        context.close()
+
+
+def open_in(setup_page: tuple[Any, str], locale: str) -> Any:
+    page, url = setup_page
+    page.goto(f"{url}&{urlencode({'kc_locale': language_tag(locale)})}")
+    pages.codes_on_setup_page(page)
+    return page
+
+
+@pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
+def test_setup_page_is_in_the_language_and_shows_no_message_key(
+    setup_page: tuple[Any, str], locale: str
+) -> None:
+    page = open_in(setup_page, locale)
+    expected = messages(locale)
+    text = page.evaluate(VISIBLE_TEXT_JS)
+
+    assert page.locator("#kc-page-title").inner_text().strip() == expected["backupCodeSetupTitle"]
+    assert page.locator("#backup-code-continue").inner_text().strip() == expected["backupCodeContinue"]
+    assert [key for key in messages("en") if key in text] == []
+
+
+@pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
+def test_setup_page_runs_right_to_left_only_in_right_to_left_languages(
+    setup_page: tuple[Any, str], locale: str
+) -> None:
+    page = open_in(setup_page, locale)
+
+    expected = "rtl" if locale in RIGHT_TO_LEFT_LOCALES else "ltr"
+    assert page.evaluate(DIRECTION_JS, "#backup-code-list") == [expected]
+
+
+@pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT_LOCALES))
+def test_codes_read_left_to_right_in_a_right_to_left_page(setup_page: tuple[Any, str], locale: str) -> None:
+    page = open_in(setup_page, locale)
+
+    directions = page.evaluate(DIRECTION_JS, "#backup-code-list .bc-code")
+    assert page.evaluate("() => document.documentElement.dir") == "rtl"
+    assert directions and set(directions) == {"ltr"}
+
+
+@pytest.mark.parametrize("locale", SCREENSHOT_LOCALES)
+def test_setup_page_screenshot_for_people(setup_page: tuple[Any, str], locale: str) -> None:
+    page = open_in(setup_page, locale)
+
+    pages.screenshot(page, f"setup-{locale}")
+
+    assert (pages.SCREENSHOTS / f"setup-{locale}-desktop.png").is_file()
