@@ -1,12 +1,13 @@
 """Our pages speak every language of Keycloak's login theme, in the real browser.
 
-One sign-in reaches the setup page; each language is then one page load with ``kc_locale`` (Keycloak's own
-language switch), so all 41 stay cheap. A key missing from a language would show as Keycloak's fallback: the
-key name itself, or the English text.
+One sign-in reaches the setup page, another the code prompt; each language is then one page load with
+``kc_locale`` (Keycloak's own language switch), so all 41 stay cheap. A key missing from a language would
+show as Keycloak's fallback: the key name itself, or the English text.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,9 @@ def messages(locale: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-@pytest.fixture(scope="module")
-def setup_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
-    """A browser on the setup page of a new user, and that page's URL (to load again in another language)."""
+@contextlib.contextmanager
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser profile, signed out, whose sign-ins land on a stub of the application."""
     context = chromium.new_context(viewport=pages.DESKTOP, locale="en-GB")
     context.route(
         REDIRECT_URI.split("/callback")[0] + "/**",
@@ -46,18 +47,46 @@ def setup_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
-    user = multilingual.new_user("lang")
-    pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
-    pages.codes_on_setup_page(page)
     try:
-        yield page, page.url
+        yield page
     finally:
         context.close()
 
 
-def open_in(setup_page: tuple[Any, str], locale: str) -> Any:
-    page, url = setup_page
+@pytest.fixture(scope="module")
+def setup_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
+    """A browser on the setup page of a new user, and that page's URL (to load again in another language)."""
+    user = multilingual.new_user("lang")
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        pages.codes_on_setup_page(page)
+        yield page, page.url
+
+
+@pytest.fixture(scope="module")
+def code_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
+    """A browser on the backup-code prompt of a user who set up codes earlier, and that page's URL."""
+    user = multilingual.new_user("langcode")
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        pages.codes_on_setup_page(page)
+        pages.confirm_codes_saved(page)
+        pages.expect_signed_in(page, REDIRECT_URI)
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        assert pages.on_code_page(page), f"expected the backup-code page, got {page.url}"
+        yield page, page.url
+
+
+def load_in(at: tuple[Any, str], locale: str) -> Any:
+    """The same page again, in another language."""
+    page, url = at
     page.goto(f"{url}&{urlencode({'kc_locale': language_tag(locale)})}")
+    return page
+
+
+def open_in(setup_page: tuple[Any, str], locale: str) -> Any:
+    page = load_in(setup_page, locale)
     pages.codes_on_setup_page(page)
     return page
 
@@ -76,13 +105,28 @@ def test_setup_page_is_in_the_language_and_shows_no_message_key(
 
 
 @pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
-def test_setup_page_runs_right_to_left_only_in_right_to_left_languages(
-    setup_page: tuple[Any, str], locale: str
+def test_code_page_is_in_the_language_and_shows_no_message_key(
+    code_page: tuple[Any, str], locale: str
 ) -> None:
+    page = load_in(code_page, locale)
+    expected = messages(locale)
+    text = page.evaluate(VISIBLE_TEXT_JS)
+
+    assert page.locator("#kc-page-title").inner_text().strip() == expected["backupCodeLoginTitle"]
+    assert page.locator("#backupCode-hint").inner_text().strip() == expected["backupCodeHint"]
+    assert [key for key in messages("en") if key in text] == []
+
+
+@pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
+def test_code_list_is_indented_on_the_side_reading_starts(setup_page: tuple[Any, str], locale: str) -> None:
     page = open_in(setup_page, locale)
 
-    expected = "rtl" if locale in RIGHT_TO_LEFT_LOCALES else "ltr"
-    assert page.evaluate(DIRECTION_JS, "#backup-code-list") == [expected]
+    left, right = page.evaluate(
+        "() => { const s = getComputedStyle(document.querySelector('#backup-code-list'));"
+        " return [parseFloat(s.paddingLeft), parseFloat(s.paddingRight)]; }"
+    )
+    start, end = (right, left) if locale in RIGHT_TO_LEFT_LOCALES else (left, right)
+    assert start > end
 
 
 @pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT_LOCALES))
@@ -92,6 +136,16 @@ def test_codes_read_left_to_right_in_a_right_to_left_page(setup_page: tuple[Any,
     directions = page.evaluate(DIRECTION_JS, "#backup-code-list .bc-code")
     assert page.evaluate("() => document.documentElement.dir") == "rtl"
     assert directions and set(directions) == {"ltr"}
+
+
+@pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT_LOCALES))
+def test_code_input_reads_left_to_right_in_a_right_to_left_page(
+    code_page: tuple[Any, str], locale: str
+) -> None:
+    page = load_in(code_page, locale)
+
+    assert page.evaluate("() => document.documentElement.dir") == "rtl"
+    assert page.evaluate(DIRECTION_JS, "#backupCode") == ["ltr"]
 
 
 @pytest.mark.parametrize("locale", SCREENSHOT_LOCALES)
