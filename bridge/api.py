@@ -659,7 +659,7 @@ def sheet_pdf() -> Response:
     from bridge import sheet
 
     code_sheet, paper = _sheet_from_request()
-    pdf = sheet.render_pdf(code_sheet, paper=paper)
+    pdf = sheet.render_pdf(code_sheet, paper=paper, font_dirs=_bridge().settings.font_dirs)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'attachment; filename="backup-codes.pdf"'
     return response

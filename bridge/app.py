@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import api, logs, metrics
+from bridge import api, logs, metrics, sheet_fonts
 from bridge.db import make_engine, unavailable_reason
 from bridge.hashing import CodeHasher
 from bridge.service import BackupCodes
@@ -112,6 +112,7 @@ def create_app(
     _add_operational_routes(app)
     _add_request_hooks(app)
     _add_error_handlers(app)
+    sheet_fonts.locate(settings.font_dirs)  # a missing sheet font is logged once, at start
     return app
 
 

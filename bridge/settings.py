@@ -66,6 +66,8 @@ class Settings:
     organisation_name: str = "your organisation"
     support_contact: str = ""  # named in mails ("contact …"); empty: a generic "your IT help desk"
     default_locale: str = "en"
+    # Where the PDF sheet finds its Thai and CJK fonts (colon-separated, searched recursively)
+    font_dirs: str = "/usr/share/fonts:/usr/local/share/fonts"
     notify_max_attempts: int = 8
     notify_poll_seconds: float = 2.0
 

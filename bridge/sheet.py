@@ -9,6 +9,7 @@ that nobody legitimate ever asks for the codes.
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+from bridge import sheet_fonts
 
 FONT_DIR = Path(__file__).parent / "fonts"
 PAPERS = {"a4": "A4", "letter": "Letter"}
@@ -211,6 +214,7 @@ class _SheetPDF(FPDF):
         self.add_font("Sans", "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font("Sans", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.add_font("Mono", "", str(FONT_DIR / "DejaVuSansMono.ttf"))
+        self.set_text_shaping(True)  # joins Arabic letters, places Thai marks, orders right-to-left runs
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 6)
         self.alias_nb_pages("{nb}")
@@ -229,8 +233,12 @@ class _SheetPDF(FPDF):
         self.cell(label_w, 4, label, align="R")
 
 
-def render_pdf(sheet: CodeSheet, paper: str = "A4") -> bytes:
-    """A one-page (two for very large sets) printable sheet on A4 or US Letter."""
+def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = sheet_fonts.DEFAULT_FONT_DIRS) -> bytes:
+    """A one-page (two for very large sets) printable sheet on A4 or US Letter.
+
+    Characters DejaVu lacks (Thai, CJK) are drawn with fonts found under ``font_dirs``
+    (bridge/sheet_fonts.py), cut down to the sheet's characters in a throwaway directory.
+    """
     _check(sheet)
     sheet = _printable(sheet)
     size = PAPERS.get(paper.lower()) if isinstance(paper, str) else None
@@ -240,18 +248,22 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4") -> bytes:
     created = format_date(sheet.created_at, sheet.locale)
     footer = " · ".join((sheet.realm_display_name, sheet.username, created))
     pdf = _SheetPDF(size, footer, s["page"])
-    pdf.set_title(f"{s['title']} — {sheet.realm_display_name}")
+    title = f"{s['title']} — {sheet.realm_display_name}"
+    pdf.set_title(title)
     pdf.set_subject(s["title"])
     pdf.set_creator("keycloak-backup-codes")
     pdf.set_producer("keycloak-backup-codes")
     pdf.set_lang(resolve_locale(sheet.locale))
     pdf.set_creation_date(_aware(sheet.created_at))
-    pdf.add_page()
-    _header(pdf, sheet, s, created)
-    _codes(pdf, sheet.codes, s)
-    _instructions(pdf, s)
-    _warning(pdf, s)
-    return bytes(pdf.output())
+    text = " ".join((footer, sheet.organisation.upper(), title, *s.values()))
+    with tempfile.TemporaryDirectory(prefix="backup-codes-sheet-") as workdir:
+        sheet_fonts.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
+        pdf.add_page()
+        _header(pdf, sheet, s, created)
+        _codes(pdf, sheet.codes, s)
+        _instructions(pdf, s)
+        _warning(pdf, s)
+        return bytes(pdf.output())
 
 
 def _check(sheet: CodeSheet) -> None:

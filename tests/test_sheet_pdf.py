@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -219,3 +220,91 @@ def test_a_bidi_control_in_a_name_cannot_reorder_the_pdf(control: str, tmp_path:
     for text in (text_of(pdf), pdftotext(pdf, tmp_path)):
         assert not set(BIDI) & set(text)
         assert "alicegnp.exe" in text and "Acme SSO" in text
+
+
+# One name per script of the 41 login locales (and Hebrew); DejaVu draws some, Debian's Thai and CJK
+# fonts the rest (bridge/sheet_fonts.py).
+NAMES_BY_SCRIPT = {
+    "Latin": "Zoë Ångström",
+    "Greek": "Γιώργος Παπαδόπουλος",
+    "Cyrillic": "Иван Петров",
+    "Armenian": "Արամ Խաչատրյան",
+    "Georgian": "გიორგი ბერიძე",
+    "Hebrew": "דוד לוי",
+    "Arabic": "محمد الأحمد",
+    "Thai": "สมชาย ใจดี",
+    "Japanese": "山田太郎",
+    "Chinese (Simplified)": "张伟",
+    "Chinese (Traditional)": "張偉",
+    "Korean": "김민준",
+}
+DIRECTION_MARKS = dict.fromkeys(map(ord, BIDI))  # pdftotext wraps right-to-left runs in U+202B…U+202C
+
+
+def words(text: str) -> set[str]:
+    """The words of ``text``, each as its sorted letters: presentation forms folded (NFKC), direction
+    marks gone, and letter order ignored, as poppler reads the Arabic lam-alef ligature back as alef-lam."""
+    plain = unicodedata.normalize("NFKC", text).translate(DIRECTION_MARKS)
+    return {"".join(sorted(word)) for word in plain.split()}
+
+
+@pytest.mark.parametrize("name", NAMES_BY_SCRIPT.values(), ids=NAMES_BY_SCRIPT.keys())
+def test_a_name_in_any_script_is_on_the_sheet(name: str, tmp_path: Path) -> None:
+    text = run_pdftotext(render_pdf(sheet(username=name, realm_display_name=name)), tmp_path)
+
+    assert words(name) <= words(text)
+
+
+def test_an_arabic_name_reads_right_to_left_in_joined_letters(tmp_path: Path) -> None:
+    # Unshaped, the letters stood apart and in the wrong order: poppler read "ديعس دمحم" back.
+    text = run_pdftotext(render_pdf(sheet(username="محمد سعيد")), tmp_path)
+
+    assert "محمد سعيد" in unicodedata.normalize("NFKC", text).translate(DIRECTION_MARKS)
+
+
+def test_cjk_names_use_the_face_of_the_sheet_language(tmp_path: Path) -> None:
+    pdf = render_pdf(sheet(username="김민준", locale="ko"))
+
+    assert "+NotoSansCJKKR" in pdf.decode("latin-1")
+    assert "김민준" in run_pdftotext(pdf, tmp_path)
+
+
+def test_a_latin_sheet_opens_no_fallback_font() -> None:
+    pdf = render_pdf(sheet(username="Zoë Ångström"))
+
+    assert "NotoSansCJK" not in pdf.decode("latin-1") and "Loma" not in pdf.decode("latin-1")
+
+
+def test_a_missing_fallback_font_leaves_its_characters_out_and_the_rest_prints(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pdf = render_pdf(sheet(username="山田 jdoe สมชาย"), font_dirs=str(tmp_path / "no-fonts"))
+
+    text = text_of(pdf)
+    assert "jdoe" in text and "01AB-CDEF-GHJK-MN01" in text
+    assert "NotoSansCJK-Regular.ttc not found" in caplog.text and "Loma.ttf not found" in caplog.text
+
+
+def test_a_missing_fallback_font_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(3):
+        render_pdf(sheet(username="山田"), font_dirs=str(tmp_path / "none"))
+
+    assert caplog.text.count("NotoSansCJK-Regular.ttc not found") == 1
+
+
+def test_a_damaged_fallback_font_leaves_its_characters_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "NotoSansCJK-Regular.ttc").write_bytes(b"ttcf" + bytes(64))
+
+    text = text_of(render_pdf(sheet(username="山田 jdoe"), font_dirs=str(tmp_path)))
+
+    assert "jdoe" in text and "could not be used" in caplog.text
+
+
+def test_a_sheet_for_a_cjk_and_arabic_name_stays_small() -> None:
+    pdf = render_pdf(sheet(username="山田太郎 محمد الأحمد สมชาย", organisation="株式会社アクメ"))
+
+    assert len(pdf) < 200_000
