@@ -32,14 +32,14 @@ DEFAULT_FONT_DIRS = "/usr/share/fonts:/usr/local/share/fonts"
 @dataclass(frozen=True)
 class Fallback:
     family: str
-    file_name: str
+    file_names: tuple[str, ...]  # the first found is used
     package: str  # the Debian package that installs it, named in the warning
 
 
 # Tried in this order for each character DejaVu lacks.
 FALLBACKS = (
-    Fallback("Thai", "Loma.ttf", "fonts-tlwg-loma-ttf"),
-    Fallback("CJK", "NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
+    Fallback("Thai", ("Loma.ttf", "Loma.otf"), "fonts-tlwg-loma-ttf"),
+    Fallback("CJK", ("NotoSansCJK-Regular.ttc",), "fonts-noto-cjk"),
 )
 
 # Faces of the Noto Sans CJK collection: the same characters, drawn as each region writes them.
@@ -61,12 +61,13 @@ def locate(font_dirs: str = DEFAULT_FONT_DIRS) -> dict[str, Path]:
     roots = [Path(part) for part in font_dirs.split(":") if part.strip()]
     found: dict[str, Path] = {}
     for fallback in FALLBACKS:
-        path = next((hit for root in roots for hit in _files_named(root, fallback.file_name)), None)
+        hits = (hit for name in fallback.file_names for root in roots for hit in _files_named(root, name))
+        path = next(hits, None)
         if path is None:
             log.warning(
                 "sheet font %s not found under %s: %s names will be missing from PDF sheets "
                 "(install the Debian package %s or set BACKUP_CODES_FONT_DIRS)",
-                fallback.file_name, font_dirs, fallback.family, fallback.package,
+                fallback.file_names[0], font_dirs, fallback.family, fallback.package,
             )  # fmt: skip
         else:
             found[fallback.family] = path

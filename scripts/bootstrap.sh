@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT="$(pwd)"
 
-APT_PACKAGES=(chromium slapd ldap-utils postgresql poppler-utils fonts-dejavu-core fonts-noto-cjk fonts-tlwg-loma
+APT_PACKAGES=(chromium slapd ldap-utils postgresql poppler-utils fonts-dejavu-core fonts-noto-cjk fonts-tlwg-loma-ttf
               python3-venv openjdk-17-jdk-headless maven sqlite3)
 VENV="$REPO_ROOT/.venv"
 VENV_STAMP="$VENV/.bootstrap-pyproject.sha256"
