@@ -304,6 +304,16 @@ def test_a_damaged_fallback_font_leaves_its_characters_out(
     assert "jdoe" in text and "could not be used" in caplog.text
 
 
+def test_a_damaged_fallback_font_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "NotoSansCJK-Regular.ttc").write_bytes(b"ttcf" + bytes(32))
+    for _ in range(3):
+        render_pdf(sheet(username="山田"), font_dirs=str(tmp_path))
+
+    assert caplog.text.count("could not be used") == 1
+
+
 def test_a_sheet_for_a_cjk_and_arabic_name_stays_small() -> None:
     pdf = render_pdf(sheet(username="山田太郎 محمد الأحمد สมชาย", organisation="株式会社アクメ"))
 
