@@ -1,8 +1,10 @@
 """The printable code sheet (PDF) and its plain-text twin, for a freshly issued set of codes.
 
 Stateless: the codes come in, bytes go out, nothing is stored or logged. The PDF embeds subsets of the
-DejaVu fonts shipped in ``bridge/fonts`` (Bitstream Vera licence, see its LICENSE) so that any user
-name prints, whatever fonts the host has. Layout follows what users of Google's and GitHub's sheets
+DejaVu fonts shipped in ``bridge/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
+CJK names subsets of Debian's fonts found at run time (bridge/sheet_fonts.py); text is shaped by
+HarfBuzz, so Arabic letters join and right-to-left names read right to left.
+Layout follows what users of Google's and GitHub's sheets
 expect (peers.md): numbered codes, a box to tick off each one, short instructions, and a warning
 that nobody legitimate ever asks for the codes.
 """
