@@ -49,6 +49,7 @@ CLIENT_ID = "e2e-app"
 # Nothing listens here: the browser's request to it is answered by a Playwright route, so "signed in"
 # means "Keycloak redirected back to the application with an authorization code".
 REDIRECT_URI = "http://app.e2e.test/callback"
+APP_ORIGIN = REDIRECT_URI.split("/callback")[0]
 PASSWORD = "correct horse battery staple"
 REPO = Path(__file__).resolve().parents[2]
 MAIL_FROM = "security@example.test"
@@ -163,18 +164,12 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, stack: Stack) -> Iterator[Any]:
     """A fresh browser profile (no cookies: a logged-out user) at desktop size."""
-    context = chromium.new_context(viewport=pages.DESKTOP, accept_downloads=True, locale="en-GB")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.keycloak.base_url)
-    context.route(
-        REDIRECT_URI.split("/callback")[0] + "/**",
-        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>signed in</h1>"),
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    page = pages.fresh_page(chromium, APP_ORIGIN)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.keycloak.base_url)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 @pytest.fixture
@@ -183,14 +178,8 @@ def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
     contexts = []
 
     def make(viewport: dict[str, int] = pages.DESKTOP) -> Any:
-        context = chromium.new_context(viewport=viewport, accept_downloads=True, locale="en-GB")
-        context.route(
-            REDIRECT_URI.split("/callback")[0] + "/**",
-            lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>signed in</h1>"),
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+        page = pages.fresh_page(chromium, APP_ORIGIN, viewport)
+        contexts.append(page.context)
         return page
 
     yield make

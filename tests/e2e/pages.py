@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -15,6 +16,19 @@ FIGURES = SCREENSHOTS.parent / "figures"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 CODE_PATTERN = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b")
+
+
+def fresh_page(chromium: Any, app_origin: str, viewport: dict[str, int] = DESKTOP) -> Page:
+    """A page in a fresh browser profile (no cookies: signed out) whose sign-ins land on a stub of the
+    application at ``app_origin``; close it with ``page.context.close()``."""
+    context = chromium.new_context(viewport=viewport, accept_downloads=True, locale="en-GB")
+    context.route(
+        app_origin + "/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>signed in</h1>"),
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
 
 
 def screenshot(page: Page, name: str) -> None:

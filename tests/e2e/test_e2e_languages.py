@@ -17,7 +17,7 @@ import pytest
 
 from bridge.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
 from tests.e2e import pages
-from tests.e2e.conftest import REDIRECT_URI, Stack
+from tests.e2e.conftest import APP_ORIGIN, REDIRECT_URI, Stack
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.browser]
 
@@ -40,17 +40,11 @@ def messages(locale: str) -> dict[str, str]:
 @contextlib.contextmanager
 def browser_page(chromium: Any) -> Iterator[Any]:
     """A fresh browser profile, signed out, whose sign-ins land on a stub of the application."""
-    context = chromium.new_context(viewport=pages.DESKTOP, locale="en-GB")
-    context.route(
-        REDIRECT_URI.split("/callback")[0] + "/**",
-        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>signed in</h1>"),
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    page = pages.fresh_page(chromium, APP_ORIGIN)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 @pytest.fixture(scope="module")
