@@ -13,6 +13,8 @@ from pathlib import Path
 
 PREFIX = "BACKUP_CODES_"
 MIN_DEVICE_KEY_BYTES = 32  # HMAC-SHA256 key: at least the output size
+# Where Debian and most distributions install fonts; the PDF sheet looks for its Thai and CJK ones there.
+DEFAULT_FONT_DIRS = "/usr/share/fonts:/usr/local/share/fonts"
 
 
 class SettingsError(ValueError):
@@ -67,7 +69,7 @@ class Settings:
     support_contact: str = ""  # named in mails ("contact …"); empty: a generic "your IT help desk"
     default_locale: str = "en"
     # Where the PDF sheet finds its Thai and CJK fonts (colon-separated, searched recursively)
-    font_dirs: str = "/usr/share/fonts:/usr/local/share/fonts"
+    font_dirs: str = DEFAULT_FONT_DIRS
     notify_max_attempts: int = 8
     notify_poll_seconds: float = 2.0
 

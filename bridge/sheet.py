@@ -22,7 +22,6 @@ from fpdf.enums import XPos, YPos
 
 from bridge import sheet_fonts
 
-FONT_DIR = Path(__file__).parent / "fonts"
 PAPERS = {"a4": "A4", "letter": "Letter"}
 LOCALES = ("en", "es")
 
@@ -213,9 +212,9 @@ class _SheetPDF(FPDF):
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self._footer_text = footer_text
         self._page_label = page_label
-        self.add_font("Sans", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("Sans", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-        self.add_font("Mono", "", str(FONT_DIR / "DejaVuSansMono.ttf"))
+        self.add_font("Sans", "", str(sheet_fonts.SANS))
+        self.add_font("Sans", "B", str(sheet_fonts.SANS_BOLD))
+        self.add_font("Mono", "", str(sheet_fonts.MONO))
         self.set_text_shaping(True)  # joins Arabic letters, places Thai marks, orders right-to-left runs
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 6)

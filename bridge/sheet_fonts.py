@@ -20,13 +20,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bridge.settings import DEFAULT_FONT_DIRS
+
 if TYPE_CHECKING:  # HarfBuzz and fpdf2 load on the first sheet, not when a worker starts
     from fpdf import FPDF
 
 log = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).parent / "fonts"
-DEFAULT_FONT_DIRS = "/usr/share/fonts:/usr/local/share/fonts"
+# The shipped faces the sheet is set in; what both text faces draw needs no fallback.
+SANS = FONT_DIR / "DejaVuSans.ttf"
+SANS_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+MONO = FONT_DIR / "DejaVuSansMono.ttf"
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,7 @@ def _shipped_coverage() -> frozenset[int]:
     """Characters both shipped text faces (regular and bold) can draw."""
     import uharfbuzz as hb
 
-    faces = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-    maps = [_unicodes(hb.Face(hb.Blob.from_file_path(str(FONT_DIR / face)))) for face in faces]
+    maps = [_unicodes(hb.Face(hb.Blob.from_file_path(str(face)))) for face in (SANS, SANS_BOLD)]
     return frozenset(maps[0] & maps[1])
 
 
