@@ -35,7 +35,7 @@ ID_BYTES = 6  # 12 hex characters
 SECRET_BYTES = 32  # 256 bits
 KEY_PATTERN = re.compile(rf"{PREFIX}_([0-9a-f]{{{ID_BYTES * 2}}})_([0-9a-f]{{{SECRET_BYTES * 2}}})")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._@:/+-]{1,255}")
-# The realm path parameter's rule (openapi.json, components.parameters.Realm): a key for a realm the
+# The realm path parameter's rule (openapi.json, components.schemas.RealmName): a key for a realm the
 # API cannot address would be useless, so scopes take the same names (a test keeps the two equal).
 REALM_PATTERN = re.compile(r"[A-Za-z0-9._@:-]{1,255}")
 MAX_REALMS = 100

@@ -1261,7 +1261,7 @@ def _batch(candidate: _Candidate) -> int | None:
 
 
 def _failure_reason(candidate: _Candidate, matched: bool) -> str:
-    if candidate.outcome == "unknown_user":
+    if candidate.outcome == lockout.UNKNOWN_USER:
         return "unknown_user"
     if matched:
         return "used"  # the right code, but it was already used (or a racing request used it first)
