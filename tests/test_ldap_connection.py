@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import replace
 
@@ -13,6 +12,7 @@ from bridge.directory import profile_for
 from bridge.ldap_sync import DirectoryUnavailable, LdapDirectory, LdapSync, StaticResolver, retry_delay
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from tests.fixtures.slapd import dead_ldap_url
 
 pytestmark = pytest.mark.ldap
 
@@ -37,12 +37,6 @@ def _sync(tmp_path, server, **overrides) -> LdapSync:
     return LdapSync(
         engine, settings, BackupCodes(engine, settings), StaticResolver(lambda i: f"kc-{i}"), retry_delays=()
     )
-
-
-def _dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"ldap://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def test_start_tls_with_the_ca_file_syncs(tmp_path, slapd_tls) -> None:
@@ -75,7 +69,7 @@ def test_start_tls_with_an_untrusted_certificate_is_refused(tmp_path, slapd_tls)
 
 def test_second_url_is_used_when_the_first_is_down(tmp_path, slapd, ldap_user) -> None:
     ldap_user()
-    sync = _sync(tmp_path, slapd, ldap_url=f"{_dead_url()},{slapd.url}")
+    sync = _sync(tmp_path, slapd, ldap_url=f"{dead_ldap_url()},{slapd.url}")
 
     assert sync.run_once(full=True).applied >= 1
 
@@ -96,7 +90,7 @@ def _directory(url: str, timeout: float = 3) -> LdapDirectory:
 
 
 def test_a_refusing_directory_is_reported_after_one_try_per_url() -> None:
-    directory = _directory(_dead_url())
+    directory = _directory(dead_ldap_url())
 
     started = time.monotonic()
     with pytest.raises(DirectoryUnavailable, match="cannot bind"):
@@ -107,7 +101,7 @@ def test_a_refusing_directory_is_reported_after_one_try_per_url() -> None:
 
 
 def test_every_url_is_tried_once_in_order_before_giving_up() -> None:
-    first, second = _dead_url(), _dead_url()
+    first, second = dead_ldap_url(), dead_ldap_url()
     directory = _directory(f"{first},{second}")
 
     with pytest.raises(DirectoryUnavailable) as raised:
@@ -131,7 +125,7 @@ def test_a_pass_against_a_dead_directory_retries_with_the_backoff(tmp_path) -> N
     settings = Settings(
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'bridge.db'}",
-        ldap_url=_dead_url(),
+        ldap_url=dead_ldap_url(),
         ldap_base_dn="dc=x",
         ldap_realm="acme",
         ldap_timeout_seconds=3,

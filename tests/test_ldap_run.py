@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,18 +20,13 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from bridge.schema import job_state
+from tests.fixtures.slapd import dead_ldap_url
 
 pytestmark = pytest.mark.ldap
 
 REALM = "acme"
 GENEROUS = 60.0  # seconds a test waits for a state to be reached; not a figure under test
 STOP_WAIT = 20.0  # seconds a test waits for the process to exit; the figure is printed, not asserted
-
-
-def _dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"ldap://127.0.0.1:{sock.getsockname()[1]}"
 
 
 class Running:
@@ -82,7 +76,7 @@ def ldap_sync_run(tmp_path: Path) -> Iterator[Running]:
         "BACKUP_CODES_DATABASE_URL": database_url,
         "BACKUP_CODES_DATA_DIR": str(tmp_path),
         "BACKUP_CODES_LOG_LEVEL": "INFO",
-        "BACKUP_CODES_LDAP_URL": _dead_url(),
+        "BACKUP_CODES_LDAP_URL": dead_ldap_url(),
         "BACKUP_CODES_LDAP_BASE_DN": "ou=people,dc=example,dc=org",
         "BACKUP_CODES_LDAP_REALM": REALM,
         "BACKUP_CODES_LDAP_RESOLVER": "federation-id",
