@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge import db  # noqa: E402
-from bridge.ldap_sync import LdapSync, StaticResolver  # noqa: E402
+from bridge.ldap.sync import LdapSync, StaticResolver  # noqa: E402
 from bridge.service import BackupCodes  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
+from bridge.store import db  # noqa: E402
 from tests.fixtures.slapd import launch  # noqa: E402
 
 REALM = "bench"

@@ -24,7 +24,7 @@ NAMES = {
 ONE_SHEET = """
 import resource, sys, time
 from datetime import UTC, datetime
-import bridge.app
+import bridge.http.app
 from bridge.sheet import CodeSheet, render_pdf
 codes = [f"{n:02d}AB-CDEF-GHJK-MN{n:02d}" for n in range(1, 11)]
 started = time.process_time()

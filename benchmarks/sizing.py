@@ -29,11 +29,11 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bridge import migrations  # noqa: E402
-from bridge.db import make_engine, utcnow  # noqa: E402
-from bridge.schema import audit_events  # noqa: E402
 from bridge.service import BackupCodes  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
+from bridge.store import migrations  # noqa: E402
+from bridge.store.db import make_engine, utcnow  # noqa: E402
+from bridge.store.schema import audit_events  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_USERS", "40"))
 RAW_VERIFIES = int(os.environ.get("BENCH_RAW", "60"))

@@ -47,11 +47,11 @@ from argon2 import PasswordHasher
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge import auth, migrations  # noqa: E402
-from bridge.cli import SWITCH_INTERVAL_SECONDS  # noqa: E402
-from bridge.db import make_engine  # noqa: E402
-from bridge.hash_gate import HashGate  # noqa: E402
+from bridge.ops.hash_gate import HashGate  # noqa: E402
+from bridge.ops.supervisor import SWITCH_INTERVAL_SECONDS  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
+from bridge.store import api_keys, migrations  # noqa: E402
+from bridge.store.db import make_engine  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 VERIFY_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))  # per round
@@ -170,7 +170,7 @@ class Bridge:
         engine = make_engine(Settings(database_url=self.url_db))
         migrations.upgrade(engine)
         with engine.begin() as conn:
-            self.key = auth.create_key(conn, name="bench", actor="bench").key
+            self.key = api_keys.create_key(conn, name="bench", actor="bench").key
         engine.dispose()
         env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         env.update({"BACKUP_CODES_DATABASE_URL": self.url_db, "BACKUP_CODES_LOG_LEVEL": "WARNING"})

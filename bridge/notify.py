@@ -34,10 +34,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from bridge.db import as_utc, unavailable_reason, utcnow
-from bridge.devices import browser_and_system
-from bridge.schema import contacts, notifications
+from bridge.domain.devices import browser_and_system
 from bridge.settings import Settings
+from bridge.store.db import as_utc, unavailable_reason, utcnow
+from bridge.store.schema import contacts, notifications
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge import auth
+from bridge.store import api_keys
 
 STATUS = "/v1/realms/demo/users/alice/codes"
 
@@ -35,7 +35,7 @@ def test_unknown_key_id_is_401(bridge_app: Any) -> None:
 def test_revoked_key_is_401(bridge_app: Any) -> None:
     key_id = bridge_app.api_key.split("_")[1]
     with bridge_app.engine.begin() as conn:
-        assert auth.revoke_key(conn, key_id, actor="tests")
+        assert api_keys.revoke_key(conn, key_id, actor="tests")
     refused(bridge_app, bridge_app.headers)
 
 
@@ -68,7 +68,7 @@ def test_bearer_scheme_is_case_insensitive(bridge_app: Any) -> None:
 
 def test_a_second_key_works_alongside_the_first_for_rotation(bridge_app: Any) -> None:
     with bridge_app.engine.begin() as conn:
-        second = auth.create_key(conn, name="rotation", actor="tests").key
+        second = api_keys.create_key(conn, name="rotation", actor="tests").key
     for key in (bridge_app.api_key, second):
         assert bridge_app.client.get(STATUS, headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
@@ -81,15 +81,15 @@ def test_operational_endpoints_need_no_key(bridge_app: Any) -> None:
 def test_key_is_stored_only_as_its_sha256_digest(bridge_app: Any) -> None:
     from sqlalchemy import select
 
-    from bridge.schema import api_keys
+    from bridge.store.schema import api_keys as api_keys_table
 
     with bridge_app.engine.connect() as conn:
-        rows = conn.execute(select(api_keys)).mappings().all()
+        rows = conn.execute(select(api_keys_table)).mappings().all()
     secret = bridge_app.api_key.rsplit("_", 1)[1]
     assert all(secret not in str(dict(row)) for row in rows)
-    assert auth.digest(bridge_app.api_key) in {row["digest"] for row in rows}
+    assert api_keys.digest(bridge_app.api_key) in {row["digest"] for row in rows}
 
 
 def test_key_format_carries_256_random_bits(bridge_app: Any) -> None:
-    assert auth.KEY_PATTERN.fullmatch(bridge_app.api_key)
+    assert api_keys.KEY_PATTERN.fullmatch(bridge_app.api_key)
     assert len(bridge_app.api_key.rsplit("_", 1)[1]) * 4 >= 256

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.schema import notifications
+from bridge.store.schema import notifications
 
 CONTACT = "/v1/realms/demo/users/alice/contact"
 

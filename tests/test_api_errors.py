@@ -119,7 +119,7 @@ def test_deeply_nested_json_is_400(bridge_app: Any) -> None:
 
 def json_body_operations() -> list[tuple[str, str]]:
     """Every operation of the published contract that takes a JSON body, with its path filled in."""
-    from bridge.api import spec
+    from bridge.http.api import spec
 
     filled = {"{realm}": "demo", "{user_id}": "alice", "{source}": "codes"}
     operations = []
@@ -173,7 +173,7 @@ def test_json_nested_33_levels_is_refused_before_parsing(bridge_app: Any) -> Non
     ],
 )
 def test_nesting_depth_counts_brackets_outside_strings_only(text: bytes, depth: int) -> None:
-    from bridge.api import nesting_depth
+    from bridge.http.api import nesting_depth
 
     assert nesting_depth(text) == depth
 
@@ -182,7 +182,7 @@ def test_nesting_depth_counts_brackets_outside_strings_only(text: bytes, depth: 
 def test_an_unterminated_string_runs_to_the_end_of_the_body(text: bytes) -> None:
     """Its brackets are text, and the scan that finds it does not start again inside it (that restart
     made a 64 KiB string of escaped quotes cost 13.8 s of CPU; benchmarks/hostile_input.py prints it)."""
-    from bridge.api import nesting_depth
+    from bridge.http.api import nesting_depth
 
     assert nesting_depth(text) <= 1
 
@@ -202,7 +202,7 @@ def test_unexpected_exception_is_a_bare_500_without_trace(
         raise RuntimeError("database exploded")
 
     monkeypatch.setattr(bridge_app.service, "status", boom)
-    with caplog.at_level(logging.ERROR, logger="bridge.app"):
+    with caplog.at_level(logging.ERROR, logger="bridge.http.app"):
         response = bridge_app.client.get("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
     body = is_error(response, 500, "internal")
     assert "exploded" not in json.dumps(body) and "Traceback" not in response.get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_a_database_that_cannot_answer_is_503_with_retry_after(
         raise OperationalError("SELECT 1", {"p": SECRET_LOOKING}, Exception("database is locked"))
 
     monkeypatch.setattr(bridge_app.service, "status", unreachable)
-    with caplog.at_level(logging.ERROR, logger="bridge.app"):
+    with caplog.at_level(logging.ERROR, logger="bridge.http.app"):
         response = bridge_app.client.get("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
     is_error(response, 503, "unavailable")
     assert int(response.headers["Retry-After"]) > 0

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge import logs
+from bridge.ops import logs
 
 KEY = "bcb_0123456789ab_" + "f" * 64
 

@@ -1,4 +1,4 @@
-"""The published contract (bridge/openapi.json) is true: every route is in it, and schemathesis finds
+"""The published contract (bridge/http/openapi.json) is true: every route is in it, and schemathesis finds
 no server error and no response outside the spec across all its checks.
 
 In the gate the run is seeded (the same requests every time); scripts/fuzz.sh widens it with a random
@@ -17,7 +17,7 @@ from hypothesis import core, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from bridge.api import spec
+from bridge.http.api import spec
 
 # Flask adds HEAD and OPTIONS to every route by itself; the spec lists what the service implements.
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}

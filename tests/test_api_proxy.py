@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bridge.app import create_app
-from bridge.db import make_engine
+from bridge.http.app import create_app
+from bridge.store.db import make_engine
 from tests.fixtures.bridge_server import migrate_and_create_key
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridge import auth
-from bridge.api import spec
-from bridge.schema import audit_events, rate_limits, users
+from bridge.http.api import spec
+from bridge.store import api_keys
+from bridge.store.schema import audit_events, rate_limits, users
 
 OWN = "own"
 OTHER = "other"
@@ -25,7 +25,7 @@ FILL = {"user_id": "alice", "source": "codes", "device_id": "0" * 32}
 
 def realm_key(bridge_app: Any, *realms: str) -> dict[str, str]:
     with bridge_app.engine.begin() as conn:
-        key = auth.create_key(conn, name=f"keycloak-{'-'.join(realms)}", actor="tests", realms=realms)
+        key = api_keys.create_key(conn, name=f"keycloak-{'-'.join(realms)}", actor="tests", realms=realms)
     return {"Authorization": f"Bearer {key.key}"}
 
 
@@ -166,7 +166,7 @@ def test_a_realm_key_is_refused_the_audit_trail_of_another_realm(
 def test_an_all_realm_key_reads_the_whole_audit_trail(
     bridge_app: Any, two_realms_audited: dict[str, str]
 ) -> None:
-    assert audit_realms(bridge_app, bridge_app.headers) == {OWN, OTHER, auth.SYSTEM_REALM}
+    assert audit_realms(bridge_app, bridge_app.headers) == {OWN, OTHER, api_keys.SYSTEM_REALM}
 
 
 @pytest.mark.parametrize("fmt", ["txt", "pdf"])
@@ -188,17 +188,17 @@ def test_the_audit_refusal_is_in_the_spec() -> None:
 
 def test_the_key_realm_rule_is_the_spec_realm_rule() -> None:
     pattern = spec()["components"]["schemas"]["RealmName"]["pattern"]
-    assert f"^{auth.REALM_PATTERN.pattern}$" == pattern
+    assert f"^{api_keys.REALM_PATTERN.pattern}$" == pattern
 
 
 def test_an_empty_realm_list_is_refused_rather_than_read_as_every_realm(bridge_app: Any) -> None:
-    with bridge_app.engine.begin() as conn, pytest.raises(auth.ApiKeyError):
-        auth.create_key(conn, name="empty", actor="tests", realms=[])
+    with bridge_app.engine.begin() as conn, pytest.raises(api_keys.ApiKeyError):
+        api_keys.create_key(conn, name="empty", actor="tests", realms=[])
 
 
 def test_a_realm_name_the_api_cannot_address_is_refused(bridge_app: Any) -> None:
-    with bridge_app.engine.begin() as conn, pytest.raises(auth.ApiKeyError):
-        auth.create_key(conn, name="bad", actor="tests", realms=["not a realm"])
+    with bridge_app.engine.begin() as conn, pytest.raises(api_keys.ApiKeyError):
+        api_keys.create_key(conn, name="bad", actor="tests", realms=["not a realm"])
 
 
 def test_creating_a_realm_key_audits_its_realms(bridge_app: Any) -> None:

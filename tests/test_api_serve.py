@@ -83,7 +83,7 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
 
 
 def test_readyz_is_503_on_a_database_that_is_not_migrated(bridge_settings: Any) -> None:
-    from bridge.app import create_app
+    from bridge.http.app import create_app
 
     client = create_app(bridge_settings).test_client()
     response = client.get("/readyz")

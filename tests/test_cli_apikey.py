@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bridge import auth
 from bridge.cli import main
+from bridge.store import api_keys
 
 
 @pytest.fixture
@@ -29,16 +29,16 @@ def create(capsys: Any, name: str = "keycloak-prod") -> str:
 
 
 def test_create_prints_the_key_as_the_last_line(database: str, capsys: Any) -> None:
-    assert auth.KEY_PATTERN.fullmatch(create(capsys))
+    assert api_keys.KEY_PATTERN.fullmatch(create(capsys))
 
 
 def test_created_key_authenticates(database: str, capsys: Any) -> None:
-    from bridge.db import make_engine
     from bridge.settings import Settings
+    from bridge.store.db import make_engine
 
     key = create(capsys)
     engine = make_engine(Settings(database_url=database))
-    assert auth.authenticate(engine, key) is not None
+    assert api_keys.authenticate(engine, key) is not None
 
 
 def test_list_shows_ids_and_names_but_never_secrets(database: str, capsys: Any) -> None:
@@ -93,16 +93,16 @@ def test_console_script_create_prints_key_last(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0
-    assert auth.KEY_PATTERN.fullmatch(result.stdout.splitlines()[-1])
+    assert api_keys.KEY_PATTERN.fullmatch(result.stdout.splitlines()[-1])
 
 
-def authenticated(database: str, key: str) -> auth.ApiKey:
-    from bridge.db import make_engine
+def authenticated(database: str, key: str) -> api_keys.ApiKey:
     from bridge.settings import Settings
+    from bridge.store.db import make_engine
 
     engine = make_engine(Settings(database_url=database))
     try:
-        found = auth.authenticate(engine, key)
+        found = api_keys.authenticate(engine, key)
     finally:
         engine.dispose()
     assert found is not None

@@ -16,9 +16,9 @@ from bridge.cli import main
 
 @pytest.fixture
 def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from bridge.db import make_engine
     from bridge.service import BackupCodes
     from bridge.settings import Settings
+    from bridge.store.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     for name, value in {

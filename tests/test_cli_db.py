@@ -1,4 +1,4 @@
-"""`backup-codes db upgrade`: idempotent, and the migrations build exactly the tables of bridge/schema.py."""
+"""`backup-codes db upgrade`: idempotent; the migrations build the tables of bridge/store/schema.py."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 
-from bridge import migrations
 from bridge.cli import main
-from bridge.db import make_engine
-from bridge.schema import metadata
 from bridge.settings import Settings
+from bridge.store import migrations
+from bridge.store.db import make_engine
+from bridge.store.schema import metadata
 
 
 @pytest.fixture
@@ -82,30 +82,30 @@ def test_default_database_lives_in_the_data_dir(tmp_path: Path, monkeypatch: pyt
 
 
 def test_keys_made_before_realm_scopes_stay_all_realm_keys(sqlite_engine: Engine) -> None:
-    from bridge import auth
+    from bridge.store import api_keys
 
     migrations.upgrade(sqlite_engine, "0002")  # the schema before api_keys.realms
-    key = f"{auth.PREFIX}_{'a' * 12}_{'b' * 64}"
+    key = f"{api_keys.PREFIX}_{'a' * 12}_{'b' * 64}"
     with sqlite_engine.begin() as conn:
         conn.execute(
             text("INSERT INTO api_keys (id, name, digest, created_at) VALUES (:id, 'old', :digest, :now)"),
-            {"id": "a" * 12, "digest": auth.digest(key), "now": "2026-11-01 00:00:00.000000"},
+            {"id": "a" * 12, "digest": api_keys.digest(key), "now": "2026-11-01 00:00:00.000000"},
         )
     migrations.upgrade(sqlite_engine)
 
-    found = auth.authenticate(sqlite_engine, key)
+    found = api_keys.authenticate(sqlite_engine, key)
     assert found is not None and found.realms is None and found.allows("any-realm")
 
 
 def test_downgrading_revokes_realm_keys_rather_than_widening_them(sqlite_engine: Engine) -> None:
     from alembic import command
 
-    from bridge import auth
+    from bridge.store import api_keys
 
     migrations.upgrade(sqlite_engine)
     with sqlite_engine.begin() as conn:
-        auth.create_key(conn, name="kc", actor="tests", realms=["red"])
-        auth.create_key(conn, name="admin", actor="tests")
+        api_keys.create_key(conn, name="kc", actor="tests", realms=["red"])
+        api_keys.create_key(conn, name="admin", actor="tests")
     config = migrations.alembic_config()
     with sqlite_engine.begin() as conn:
         config.attributes["connection"] = conn

@@ -15,9 +15,9 @@ KEY = "device-cookie-key-for-the-cli-tests-0123456789"
 
 @pytest.fixture
 def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from bridge.db import make_engine
     from bridge.service import BackupCodes
     from bridge.settings import Settings
+    from bridge.store.db import make_engine
 
     for name, value in {
         "BACKUP_CODES_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.ratelimit import canonical_ip, client_key
+from bridge.service.ratelimit import canonical_ip, client_key
 from bridge.settings import Settings, SettingsError
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import codes
+from bridge.domain import codes
 
 canonical_codes = st.text(alphabet=codes.ALPHABET, min_size=codes.MIN_LENGTH, max_size=codes.MAX_LENGTH)
 

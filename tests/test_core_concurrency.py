@@ -15,10 +15,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 
-from bridge import db
-from bridge.schema import users
 from bridge.service import BackupCodes, VerifyResult
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import users
 
 REALM, USER = "acme", "alice"
 THREADS = 8

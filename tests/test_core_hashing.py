@@ -6,7 +6,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from bridge.hashing import CodeHasher
+from bridge.domain.hashing import CodeHasher
 from bridge.settings import Settings
 
 CHEAP = {"argon2_time_cost": 1, "argon2_memory_cost": 64, "argon2_parallelism": 1}

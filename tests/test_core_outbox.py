@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from bridge import codes, db, service
-from bridge.schema import notifications
+from bridge import service
+from bridge.domain import codes
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import notifications
 
 REALM, USER = "acme", "alice"
 WRONG = "ZZZZ-ZZZZ-ZZZZ-ZZZZ"

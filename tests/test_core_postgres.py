@@ -60,7 +60,7 @@ def test_regeneration_is_all_or_nothing_on_postgres(
 
 
 def test_rate_limit_and_audit_on_postgres(pg_engine: Engine) -> None:
-    from bridge import audit
+    from bridge.store import audit
 
     svc = BackupCodes(pg_engine, Settings(argon2_time_cost=1, argon2_memory_cost=64, ip_rate_limit=2))
     svc.issue(REALM, USER, actor=USER)
@@ -78,12 +78,15 @@ def test_a_failed_statement_never_carries_its_bound_values_on_postgres(pg_engine
 
 
 def test_api_key_scopes_round_trip_on_postgres(pg_engine: Engine) -> None:
-    from bridge import auth
+    from bridge.store import api_keys
 
     with pg_engine.begin() as conn:
-        realm_key = auth.create_key(conn, name="kc", actor="tests", realms=["red", "blue"]).key
-        admin_key = auth.create_key(conn, name="admin", actor="tests").key
-    scoped, everywhere = auth.authenticate(pg_engine, realm_key), auth.authenticate(pg_engine, admin_key)
+        realm_key = api_keys.create_key(conn, name="kc", actor="tests", realms=["red", "blue"]).key
+        admin_key = api_keys.create_key(conn, name="admin", actor="tests").key
+    scoped, everywhere = (
+        api_keys.authenticate(pg_engine, realm_key),
+        api_keys.authenticate(pg_engine, admin_key),
+    )
     assert scoped is not None and scoped.realms == ("blue", "red")
     assert everywhere is not None and everywhere.realms is None
     with pg_engine.connect() as conn:  # every realm is SQL NULL, as the keys the migration kept

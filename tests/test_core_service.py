@@ -14,12 +14,14 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
 
-from bridge import audit, codes, db, lockout, service
-from bridge.policy import Policy, PolicyError
-from bridge.schema import codes as codes_table
-from bridge.schema import contacts, devices, locks, users
-from bridge.service import BackupCodes, PermanentLockError
+from bridge import service
+from bridge.domain import codes
+from bridge.service import BackupCodes, PermanentLockError, lockout
+from bridge.service.policy import Policy, PolicyError
 from bridge.settings import Settings
+from bridge.store import audit, db
+from bridge.store.schema import codes as codes_table
+from bridge.store.schema import contacts, devices, locks, users
 
 REALM, USER = "acme", "alice"
 CHEAP = {"argon2_time_cost": 1, "argon2_memory_cost": 64, "argon2_parallelism": 1}

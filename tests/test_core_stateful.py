@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
-from bridge import db
-from bridge.schema import users
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import users
 
 REALM, USER = "acme", "alice"
 MAX_FAILURES = 3

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from bridge import devices, logs
+from bridge.domain import devices
+from bridge.ops import logs
 
 TOKEN = devices.sign(b"k" * 32, "demo", "alice", "0123456789abcdef0123456789abcdef", 1_900_000_000)
 SIGNATURE = TOKEN.rsplit(".", 1)[1]

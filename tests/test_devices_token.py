@@ -1,4 +1,4 @@
-"""The device token and device names (bridge/devices.py): pure, no database."""
+"""The device token and device names (bridge/domain/devices.py): pure, no database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import devices
+from bridge.domain import devices
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

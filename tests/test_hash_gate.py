@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.app import BoundedHasher
-from bridge.hash_gate import HashGate
+from bridge.http.app import BoundedHasher
+from bridge.ops.hash_gate import HashGate
 
 fork = multiprocessing.get_context("fork")
 
@@ -185,11 +185,11 @@ def test_serve_started_under_nohup_survives_a_hangup(start_bridge: Any) -> None:
 def test_serve_names_the_semaphore_when_the_kernel_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import sysv_ipc
 
-    from bridge import cli, hash_gate
+    from bridge.ops import hash_gate, supervisor
 
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise sysv_ipc.Error("No space left on device")
 
     monkeypatch.setattr(hash_gate.sysv_ipc, "Semaphore", refuse)
-    with pytest.raises(cli.CliError, match=r"System V semaphore.*No space left"):
-        cli._hash_gate(2)
+    with pytest.raises(supervisor.ServeError, match=r"System V semaphore.*No space left"):
+        supervisor._hash_gate(2)

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from bridge import db
-from bridge.directory import profile_for
-from bridge.ldap_sync import DirectoryUnavailable, LdapDirectory, LdapSync, StaticResolver, retry_delay
+from bridge.ldap.directory import profile_for
+from bridge.ldap.sync import DirectoryUnavailable, LdapDirectory, LdapSync, StaticResolver, retry_delay
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import db
 from tests.fixtures.slapd import dead_ldap_url
 
 pytestmark = pytest.mark.ldap

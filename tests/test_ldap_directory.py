@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.directory import (
+from bridge.ldap.directory import (
     ActiveDirectoryProfile,
     DirectoryAccount,
     DS389Profile,

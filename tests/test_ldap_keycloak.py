@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge import db
-from bridge.directory import DirectoryAccount
-from bridge.ldap_sync import KeycloakUserResolver, LdapSync
+from bridge.ldap.directory import DirectoryAccount
+from bridge.ldap.sync import KeycloakUserResolver, LdapSync
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import db
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.ldap]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from bridge.schema import job_state
+from bridge.store.schema import job_state
 from tests.fixtures.slapd import dead_ldap_url
 
 pytestmark = pytest.mark.ldap
@@ -124,4 +124,4 @@ def test_the_run_logs_json_lines_at_info_like_serve(ldap_sync_run: Running) -> N
     records = [json.loads(line) for line in ldap_sync_run.lines if line.strip()]
     assert records, "nothing logged"
     assert {"time", "level", "logger", "message"} <= set(records[0])
-    assert any(r["level"] == "INFO" and r["logger"] == "bridge.ldap_sync" for r in records)
+    assert any(r["level"] == "INFO" and r["logger"] == "bridge.ldap.sync" for r in records)

@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from bridge import db
-from bridge.directory import parse_generalized_time
-from bridge.ldap_sync import (
+from bridge.ldap.directory import parse_generalized_time
+from bridge.ldap.sync import (
     DirectoryUnavailable,
     LdapSync,
     LeaseLost,
@@ -29,9 +28,10 @@ from bridge.ldap_sync import (
     add_cli,
     poll_window_start,
 )
-from bridge.schema import audit_events, codes, contacts, directory_entries, job_state, notifications
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import audit_events, codes, contacts, directory_entries, job_state, notifications
 from tests.fixtures.postgres import refuse_connections
 from tests.fixtures.slapd import PERMANENT, Slapd
 
@@ -596,7 +596,7 @@ def test_run_loop_outlives_a_database_outage_and_syncs_once_it_is_back(
     stop = threading.Event()
     thread = threading.Thread(target=bridge.sync.run_forever, args=(stop,), daemon=True)
     try:
-        with caplog.at_level(logging.ERROR, logger="bridge.ldap_sync"):
+        with caplog.at_level(logging.ERROR, logger="bridge.ldap.sync"):
             refuse_connections(pg_empty_url, refuse=True)
             thread.start()
             while "database unavailable" not in caplog.text:  # bounded by the test timeout

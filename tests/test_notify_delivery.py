@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, Row, insert, select, update
 
-from bridge import db, notify
+from bridge import notify
 from bridge.notify import Notifier, backoff
-from bridge.schema import contacts, notifications
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import contacts, notifications
 from tests.fixtures.postgres import refuse_connections
 from tests.fixtures.smtp import SmtpServer
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from bridge import db, notify
-from bridge.schema import contacts, notifications
+from bridge import notify
 from bridge.settings import Settings
+from bridge.store import db
+from bridge.store.schema import contacts, notifications
 
 
 @pytest.fixture

@@ -250,9 +250,9 @@ def test_install_can_create_a_bridge_api_key_for_that_realm_only(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bridge import auth, migrations
-    from bridge.db import make_engine
     from bridge.settings import Settings
+    from bridge.store import api_keys, migrations
+    from bridge.store.db import make_engine
 
     database_url = f"sqlite:///{tmp_path / 'bridge.db'}"
     monkeypatch.setenv("BACKUP_CODES_DATABASE_URL", database_url)
@@ -263,7 +263,7 @@ def test_install_can_create_a_bridge_api_key_for_that_realm_only(
 
     assert install(keycloak, fresh_realm, "--create-api-key") == 0
 
-    key = auth.authenticate(engine, capsys.readouterr().out.strip().splitlines()[-1].strip())
+    key = api_keys.authenticate(engine, capsys.readouterr().out.strip().splitlines()[-1].strip())
     engine.dispose()
     assert key is not None and key.realms == (fresh_realm,)
 

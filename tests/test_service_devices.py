@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bridge.schema import devices as devices_table
 from bridge.service import DeviceRecognitionDisabled
+from bridge.store.schema import devices as devices_table
 from tests.test_core_service import REALM, USER, Harness, make_harness
 
 KEY = "device-cookie-key-for-the-tests-0123456789"

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import insert
 
 from bridge import notify
-from bridge.ldap_sync import LdapSync, StaticResolver
-from bridge.schema import directory_entries
+from bridge.ldap.sync import LdapSync, StaticResolver
 from bridge.service import VerifyResult
 from bridge.settings import Settings
+from bridge.store.schema import directory_entries
 from tests.test_core_service import REALM, USER, WRONG, Harness, make_harness
 
 

@@ -92,8 +92,8 @@ class RunningStack:
 def missing_parts() -> str | None:
     if not (REPO / "plugin" / "pom.xml").is_file():
         return "plugin/pom.xml does not exist yet (the Keycloak provider has not landed)"
-    if not (REPO / "bridge" / "cli.py").is_file():
-        return "bridge/cli.py does not exist yet (the backup-codes command has not landed)"
+    if not (REPO / "bridge" / "cli" / "__init__.py").is_file():
+        return "bridge/cli/ does not exist yet (the backup-codes command has not landed)"
     if not shutil.which("java") and not Path("/usr/lib/jvm").is_dir():
         return "no Java runtime for Keycloak (run scripts/bootstrap.sh)"
     return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.locales import KEYCLOAK_LOGIN_LOCALES
+from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES
 from scripts import keycloak_dist
 
 MESSAGES = Path(__file__).resolve().parents[1] / "keycloak-theme" / "login" / "messages"

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bridge import realm as installer
-from bridge.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
+from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
 from tests.e2e import pages
 from tests.fixtures.keycloak import user_representation
 from tests.fixtures.smtp import SmtpServer

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bridge.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
+from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
 from tests.e2e import pages
 from tests.e2e.conftest import APP_ORIGIN, REDIRECT_URI, Stack
 

@@ -26,10 +26,12 @@ from jsonschema.exceptions import ValidationError
 from sqlalchemy import Engine
 from werkzeug.routing import BaseConverter
 
-from bridge import audit, auth, codes, metrics
-from bridge.policy import PolicyError
+from bridge.domain import codes
+from bridge.ops import metrics
 from bridge.service import BackupCodes, DeviceRecognitionDisabled, PermanentLockError
+from bridge.service.policy import PolicyError
 from bridge.settings import Settings
+from bridge.store import api_keys, audit
 
 blueprint = Blueprint("v1", __name__, url_prefix="/v1")
 
@@ -93,7 +95,7 @@ def _bridge() -> Bridge:
 
 @cache
 def spec() -> dict[str, Any]:
-    return json.loads(resources.files("bridge").joinpath("openapi.json").read_text(encoding="utf-8"))
+    return json.loads(resources.files("bridge.http").joinpath("openapi.json").read_text(encoding="utf-8"))
 
 
 def parse_datetime(value: str) -> datetime:
@@ -328,7 +330,7 @@ PATH_PARAMETERS = (
 
 @blueprint.before_request
 def _authenticate_then_check_path() -> Response | None:
-    key = auth.authenticate(_bridge().engine, auth.bearer_token(request.headers.get("Authorization")))
+    key = api_keys.authenticate(_bridge().engine, api_keys.bearer_token(request.headers.get("Authorization")))
     if key is None:
         metrics.AUTH_FAILURES.inc()
         return error_response(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)")
@@ -616,7 +618,7 @@ AUDIT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 @blueprint.get("/audit")
 def query_audit() -> Response:
     args = query("/v1/audit")
-    key: auth.ApiKey = g.api_key
+    key: api_keys.ApiKey = g.api_key
     if "realm" in args and not key.allows(args["realm"]):
         return _forbidden()
     rows = audit.query(

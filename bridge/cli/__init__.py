@@ -14,30 +14,15 @@ import importlib
 import json
 import logging
 import os
-import shutil
-import signal
-import socket
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.settings import Settings, SettingsError
 
-if TYPE_CHECKING:
-    from bridge.hash_gate import HashGate
-
 EXIT_ERROR = 2
-PLUGIN_MODULES = ("bridge.realm", "bridge.ldap_sync")
-SHUTDOWN_GRACE_SECONDS = 30
-# serve stops gracefully on each (in-flight requests finish, the hash gate's semaphore is removed); a
-# hangup included, unless ignored (nohup): the default action would kill the supervisor without either.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-CRASH_LOOP_SECONDS = 5.0  # a worker dying this soon after start, repeatedly, is a configuration problem
-CRASH_LOOP_LIMIT = 5
-SWITCH_INTERVAL_SECONDS = 0.0005  # serve workers; see _worker
+PLUGIN_MODULES = ("bridge.realm", "bridge.ldap.sync")
 
 log = logging.getLogger("bridge.cli")
 
@@ -180,7 +165,7 @@ def _fail(message: str) -> int:
 def _describe(exc: Exception) -> str:
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-    from bridge.policy import PolicyError
+    from bridge.service.policy import PolicyError
 
     if isinstance(exc, PolicyError | ValueError):
         return str(exc)
@@ -201,8 +186,8 @@ def _settings() -> Settings:
 
 @contextlib.contextmanager
 def _engine(settings: Settings | None = None, *, migrated: bool = True) -> Iterator[Any]:
-    from bridge import migrations
-    from bridge.db import make_engine
+    from bridge.store import migrations
+    from bridge.store.db import make_engine
 
     engine = make_engine(settings or _settings())
     try:
@@ -255,7 +240,7 @@ def _parse_when(value: str | None, flag: str) -> datetime | None:
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:
-    from bridge import migrations
+    from bridge.store import migrations
 
     with _engine(migrated=False) as engine:
         before = migrations.current_revision(engine)
@@ -266,7 +251,7 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _db_current(_args: argparse.Namespace) -> int:
-    from bridge import migrations
+    from bridge.store import migrations
 
     with _engine(migrated=False) as engine:
         current = migrations.current_revision(engine)
@@ -276,12 +261,12 @@ def _db_current(_args: argparse.Namespace) -> int:
 
 
 def _apikey_create(args: argparse.Namespace) -> int:
-    from bridge import auth
+    from bridge.store import api_keys
 
     with _engine() as engine, engine.begin() as conn:
         try:
-            created = auth.create_key(conn, name=args.name, actor=_operator(None), realms=args.realms)
-        except auth.ApiKeyError as exc:
+            created = api_keys.create_key(conn, name=args.name, actor=_operator(None), realms=args.realms)
+        except api_keys.ApiKeyError as exc:
             raise CliError(str(exc)) from None
     scope = "every realm" if created.realms is None else "realm(s) " + ", ".join(created.realms)
     print(f"created API key {created.id} ({created.name}) for {scope}; it is shown once, store it now:")
@@ -290,10 +275,10 @@ def _apikey_create(args: argparse.Namespace) -> int:
 
 
 def _apikey_list(_args: argparse.Namespace) -> int:
-    from bridge import auth
+    from bridge.store import api_keys
 
     with _engine() as engine, engine.connect() as conn:
-        keys = auth.list_keys(conn)
+        keys = api_keys.list_keys(conn)
     if not keys:
         print("no API keys")
         return 0
@@ -309,10 +294,10 @@ def _apikey_list(_args: argparse.Namespace) -> int:
 
 
 def _apikey_revoke(args: argparse.Namespace) -> int:
-    from bridge import auth
+    from bridge.store import api_keys
 
     with _engine() as engine, engine.begin() as conn:
-        revoked = auth.revoke_key(conn, args.key_id, actor=_operator(None))
+        revoked = api_keys.revoke_key(conn, args.key_id, actor=_operator(None))
     if not revoked:
         raise CliError(f"no active API key with id {args.key_id!r}")
     print(f"revoked API key {args.key_id}")
@@ -320,7 +305,7 @@ def _apikey_revoke(args: argparse.Namespace) -> int:
 
 
 def _audit_export(args: argparse.Namespace) -> int:
-    from bridge import audit
+    from bridge.store import audit
 
     since = _parse_when(args.since, "--since")
     until = _parse_when(args.until, "--until")
@@ -358,7 +343,7 @@ RECENT_EVENTS = 10
 
 def _user_status(args: argparse.Namespace) -> int:
     """One JSON object: the API's status, plus what a helpdesk needs next (devices, recent events)."""
-    from bridge import audit
+    from bridge.store import audit
 
     settings = _settings()
     with _engine(settings) as engine:
@@ -398,7 +383,7 @@ def _policy_show(args: argparse.Namespace) -> int:
 def _policy_set(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from bridge.policy import Policy
+    from bridge.service.policy import Policy
 
     types = {f.name: f.type for f in fields(Policy)}
     changes: dict[str, Any] = {}
@@ -425,7 +410,7 @@ def _notify_run(args: argparse.Namespace) -> int:
         notify = importlib.import_module("bridge.notify")
     except ImportError:
         raise CliError("notifications are not installed (bridge.notify is missing)") from None
-    from bridge import logs
+    from bridge.ops import logs
 
     settings = _settings()
     logs.configure(settings.log_level)
@@ -435,7 +420,7 @@ def _notify_run(args: argparse.Namespace) -> int:
             sent = notifier.run_once()
             print(f"sent {sent} notification(s)")
             return 0
-        from bridge.stopping import run_until_stopped
+        from bridge.ops.stopping import run_until_stopped
 
         run_until_stopped(notifier.run_forever, name="notify")
     return 0
@@ -445,6 +430,8 @@ def _notify_run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bridge.ops import supervisor
+
     settings = _settings()
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
@@ -454,243 +441,21 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError("--workers and --threads must be at least 1")
     if not 0 <= port <= 65535:
         raise CliError("--port must be between 0 and 65535")
-
-    # prometheus_client picks its storage when first imported: the shared directory must exist first.
-    metrics_dir, own_metrics_dir = _metrics_dir()
-    gate = None
     try:
-        from bridge import logs
-
-        logs.configure(settings.log_level)
-        with _engine(settings):  # refuse to start on a database that is not migrated
-            pass
-        from bridge.app import create_app  # import once here; workers inherit it
-
-        sock = _listen(host, port)
-        gate = _hash_gate(os.cpu_count() or 1)
-        log.info(
-            "listening on http://%s:%d with %d worker(s), %d threads each; hash gate: semaphore %d, %d slots",
-            host,
-            sock.getsockname()[1],
-            workers,
-            args.threads,
-            gate.id,
-            gate.slots,
-            extra={
-                "workers": workers,
-                "threads": args.threads,
-                "port": sock.getsockname()[1],
-                "hash_gate_semaphore": gate.id,  # for `ipcrm -s` should the supervisor be killed with -9
-            },
+        return supervisor.serve(
+            settings,
+            host=host,
+            port=port,
+            workers=workers,
+            threads=args.threads,
+            check_database=_check_database,
         )
-        return _Supervisor(
-            sock, lambda: _worker(sock, settings, args.threads, gate, create_app), workers
-        ).run()
-    finally:
-        if gate is not None:
-            gate.remove()
-        if own_metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    except supervisor.ServeError as exc:
+        raise CliError(str(exc)) from None
 
 
-def _metrics_dir() -> tuple[str, bool]:
-    """Switch prometheus_client to its multiprocess mode (a directory of per-process files).
+def _check_database(settings: Settings) -> None:
+    """Refuse to start on a database that is not migrated."""
+    with _engine(settings):
+        pass
 
-    The mode is normally fixed when prometheus_client is first imported, and a plugin module may have
-    imported it already to build the parser; our own metrics are created later (``bridge.metrics`` is
-    imported by the app), so choosing the value class again here is enough for them.
-    """
-    existing = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if existing:
-        os.makedirs(existing, exist_ok=True)
-        path, owned = existing, False
-    else:
-        path, owned = tempfile.mkdtemp(prefix="backup-codes-metrics-"), True
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    if "bridge.metrics" in sys.modules:
-        raise CliError("internal: metrics were created before the multiprocess directory was set")
-    from prometheus_client import values
-
-    values.ValueClass = values.get_value_class()
-    return path, owned
-
-
-def _hash_gate(slots: int) -> HashGate:
-    """One Argon2 evaluation per core across all workers (see bridge.hash_gate)."""
-    import sysv_ipc
-
-    from bridge.hash_gate import HashGate
-
-    try:
-        return HashGate(slots)
-    except sysv_ipc.Error as exc:  # kernel limits (kernel.sem), no IPC namespace of its own
-        raise CliError(f"cannot create the System V semaphore for the hash gate: {exc}") from None
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        sock = socket.create_server((host, port), family=family, backlog=1024)
-    except OSError as exc:
-        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.setblocking(False)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _worker(
-    sock: socket.socket,
-    settings: Settings,
-    threads: int,
-    hash_gate: HashGate,
-    create_app: Callable[..., Any],
-) -> int:
-    """One worker process: its own engine and service (nothing database-related crosses a fork)."""
-    from bridge import app as bridge_app
-    from bridge import http_server
-
-    _die_with_parent()
-    _tune_malloc(settings.argon2_memory_cost, hash_gate.slots)
-    # A thread back from Argon2 needs the GIL to give its slot back; at the default 5 ms switch interval
-    # it may wait that long behind a thread running Python while another worker's core idles for the
-    # slot (measured: 0.75-0.83 of raw Argon2 at 5 ms, 0.84-0.88 at 0.5 ms, less again at 0.2 ms).
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    _on_stop_signals(_exit_on_signal)
-    app = create_app(settings, hash_gate=hash_gate)
-    http_server.serve(
-        app,
-        sockets=[sock],
-        threads=threads,
-        ident="backup-codes",
-        channel_timeout=30,
-        max_request_body_size=bridge_app.SERVER_MAX_BODY_BYTES,
-        max_request_header_size=bridge_app.MAX_HEADER_BYTES,
-        clear_untrusted_proxy_headers=True,
-    )
-    return 0
-
-
-def _on_stop_signals(handler: Callable[[int, Any], None]) -> None:
-    for signum in STOP_SIGNALS:
-        if signum == signal.SIGHUP and signal.getsignal(signum) is signal.SIG_IGN:
-            continue  # started under nohup: a hangup is meant to leave it running
-        signal.signal(signum, handler)
-
-
-def _exit_on_signal(_signum: int, _frame: Any) -> None:
-    raise SystemExit(0)  # waitress catches it, finishes in-flight requests and returns
-
-
-def _tune_malloc(block_kib: int, blocks: int) -> None:
-    """glibc: keep this worker's Argon2 blocks in one arena and never hand them back to the kernel.
-
-    One arena for the whole worker, so a freed block is reused by any thread: each waitress thread would
-    otherwise get its own arena keeping the block of the last hash its thread computed, and peak RSS would
-    grow with the thread count rather than with the evaluations that run at once (the app's hash gate).
-    Fixed thresholds, because glibc's adaptive ones trim the heap whenever two freed blocks meet at its
-    top, and the next hash faults its whole block back in (measured with two evaluations at once in a
-    worker: 2 760 page faults and 7 ms of system time per verification, 52 instead of 65 verifications/s
-    in ``benchmarks/verify.py``; with these settings, under 50 faults). Blocks above glibc's 32 MiB mmap
-    ceiling are still mapped and unmapped per hash.
-    """
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
-        block = (block_kib + 1024) * 1024  # with room for the allocator's and Python's own use
-        libc = ctypes.CDLL(None)
-        libc.mallopt(m_arena_max, 1)
-        libc.mallopt(m_mmap_threshold, min(block, 32 * 1024 * 1024))
-        libc.mallopt(m_trim_threshold, (blocks + 1) * block)
-
-
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM if the supervisor dies without stopping us (no orphaned workers)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-        if os.getppid() == 1:
-            os._exit(0)
-
-
-class _Supervisor:
-    """Pre-forks ``count`` workers sharing one listening socket, restarts crashed ones, stops them all."""
-
-    def __init__(self, sock: socket.socket, target: Callable[[], int], count: int) -> None:
-        self.sock = sock
-        self.target = target
-        self.count = count
-        self.children: dict[int, float] = {}
-        self.stopping = False
-        self.quick_deaths = 0
-
-    def run(self) -> int:
-        _on_stop_signals(self._stop)
-        signal.signal(signal.SIGALRM, self._kill_stragglers)
-        for _ in range(self.count):
-            self._spawn()
-        status = 0
-        while self.children:
-            try:
-                pid, wait_status = os.wait()
-            except ChildProcessError:
-                break
-            started = self.children.pop(pid, None)
-            self._forget_metrics(pid)
-            if self.stopping or started is None:
-                continue
-            code = os.waitstatus_to_exitcode(wait_status)
-            log.warning("worker %d exited with status %d; starting a new one", pid, code)
-            self.quick_deaths = (
-                self.quick_deaths + 1 if time.monotonic() - started < CRASH_LOOP_SECONDS else 0
-            )
-            if self.quick_deaths >= CRASH_LOOP_LIMIT:
-                log.error("workers keep dying right after start; giving up")
-                status = 1
-                self._stop(signal.SIGTERM, None)
-                continue
-            self._spawn()
-        self.sock.close()
-        return status
-
-    def _spawn(self) -> None:
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = self.target()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 0
-            except BaseException:
-                log.exception("worker failed")
-            finally:
-                logging.shutdown()
-                os._exit(code)
-        self.children[pid] = time.monotonic()
-
-    def _stop(self, _signum: int, _frame: Any) -> None:
-        if not self.stopping:
-            log.info("stopping %d worker(s)", len(self.children))
-            signal.alarm(SHUTDOWN_GRACE_SECONDS)
-        self.stopping = True
-        for pid in list(self.children):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-
-    def _kill_stragglers(self, _signum: int, _frame: Any) -> None:
-        for pid in list(self.children):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
-    @staticmethod
-    def _forget_metrics(pid: int) -> None:
-        with contextlib.suppress(Exception):
-            from bridge import metrics
-
-            metrics.worker_exited(pid)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -1328,9 +1327,9 @@ def _create_api_key(realm: str) -> None:
 
     Scoped to the realm so that this realm's Keycloak configuration cannot act on another realm's users.
     """
-    from bridge import auth, migrations  # the bridge's API-key module and schema
-    from bridge.db import make_engine
     from bridge.settings import Settings
+    from bridge.store import api_keys, migrations  # the bridge's API keys and schema
+    from bridge.store.db import make_engine
 
     engine = make_engine(Settings.from_env())
     try:
@@ -1339,8 +1338,10 @@ def _create_api_key(realm: str) -> None:
                 "the bridge database is not migrated: run `backup-codes db upgrade` first"
             )
         with engine.begin() as conn:
-            created = auth.create_key(conn, name=f"keycloak-{realm}", actor="realm-installer", realms=[realm])
-    except auth.ApiKeyError as exc:  # a realm name the bridge's API cannot address
+            created = api_keys.create_key(
+                conn, name=f"keycloak-{realm}", actor="realm-installer", realms=[realm]
+            )
+    except api_keys.ApiKeyError as exc:  # a realm name the bridge's API cannot address
         raise RealmInstallError(f"cannot create a bridge API key: {exc}") from None
     finally:
         engine.dispose()
@@ -1389,7 +1390,3 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return int(args.func(args))
 
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())

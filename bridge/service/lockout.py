@@ -44,8 +44,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
-from bridge.db import as_utc, insert_for
-from bridge.schema import locks, users
+from bridge.store.db import as_utc, insert_for
+from bridge.store.schema import locks, users
 
 SOURCES = ("codes", "keycloak", "directory")
 KINDS = ("temporary", "permanent")

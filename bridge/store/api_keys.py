@@ -26,9 +26,9 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bridge import audit
-from bridge.db import as_utc, utcnow
-from bridge.schema import api_keys
+from bridge.store import audit
+from bridge.store.db import as_utc, utcnow
+from bridge.store.schema import api_keys
 
 PREFIX = "bcb"
 ID_BYTES = 6  # 12 hex characters

@@ -1,14 +1,14 @@
-"""Alembic environment: uses the connection handed over by ``bridge.migrations.upgrade`` or, when run
-as ``alembic -c bridge/alembic.ini …``, the database from ``BACKUP_CODES_DATABASE_URL`` (Settings)."""
+"""Alembic environment: uses the connection handed over by ``bridge.store.migrations.upgrade`` or, when run
+as ``alembic -c bridge/store/alembic.ini …``, the database from ``BACKUP_CODES_DATABASE_URL`` (Settings)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bridge.db import make_engine
-from bridge.schema import metadata
 from bridge.settings import Settings
+from bridge.store.db import make_engine
+from bridge.store.schema import metadata
 
 config = context.config
 

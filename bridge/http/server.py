@@ -6,7 +6,7 @@ header such as a NUL byte in a value (400), a transfer coding it does not implem
 exception after the app started answering (500). It writes those from ``waitress.task.ErrorTask`` as
 ``text/plain``. ``HTTPChannel.error_task_class`` is where waitress picks that task, so a channel with
 :class:`JsonErrorTask` makes every answer of the bridge JSON, with the same codes and messages as the
-app's own error handler (:func:`bridge.app.http_error`).
+app's own error handler (:func:`bridge.http.app.http_error`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
-from bridge.app import http_error
+from bridge.http.app import http_error
 
 
 class JsonErrorTask(ErrorTask):
@@ -42,6 +42,6 @@ def serve(app: Any, **adjustments: Any) -> None:
     """``waitress.serve`` for one listening socket, its connections on :class:`JsonErrorChannel`."""
     server = create_server(app, **adjustments)
     if not isinstance(server, BaseWSGIServer):  # several sockets: a MultiSocketServer we do not use
-        raise ValueError("bridge.http_server.serve takes exactly one listening socket")
+        raise ValueError("bridge.http.server.serve takes exactly one listening socket")
     server.channel_class = JsonErrorChannel
     server.run()

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Connection
 
-from bridge.db import Upsert
-from bridge.schema import rate_limits
+from bridge.store.db import Upsert
+from bridge.store.schema import rate_limits
 
 KEY_LENGTH = 128
 DEFAULT_IPV6_PREFIX = 64
@@ -60,7 +60,7 @@ class Decision:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
-# Built once (bridge.db.Upsert): these run on every verification.
+# Built once (bridge.store.db.Upsert): these run on every verification.
 _COUNT = Upsert(
     lambda insert: (
         insert(rate_limits)

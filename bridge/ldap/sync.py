@@ -50,9 +50,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import Engine, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from bridge import audit
-from bridge.db import as_utc, insert_for, unavailable_reason, utcnow
-from bridge.directory import (
+from bridge.ldap.directory import (
     AttributeNames,
     DirectoryAccount,
     LockInfo,
@@ -64,8 +62,10 @@ from bridge.directory import (
     parse_generalized_time,
     profile_for,
 )
-from bridge.schema import directory_entries, job_state, locks
 from bridge.settings import Settings
+from bridge.store import audit
+from bridge.store.db import as_utc, insert_for, unavailable_reason, utcnow
+from bridge.store.schema import directory_entries, job_state, locks
 
 log = logging.getLogger(__name__)
 
@@ -1219,8 +1219,8 @@ def _bounded(seen: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def build_sync(settings: Settings) -> LdapSync:
-    from bridge.db import make_engine
     from bridge.service import BackupCodes
+    from bridge.store.db import make_engine
 
     if not settings.ldap_url:
         raise ValueError("BACKUP_CODES_LDAP_URL is empty: the LDAP sync is not configured")
@@ -1247,8 +1247,9 @@ def _from_env(handler: Callable[[argparse.Namespace, Settings], int]) -> Callabl
     """bridge/cli.py calls ``func(args)``; tests call ``handler(args, settings)`` with their own settings."""
 
     def run(args: argparse.Namespace) -> int:
-        from bridge import logs, migrations
-        from bridge.db import make_engine
+        from bridge.ops import logs
+        from bridge.store import migrations
+        from bridge.store.db import make_engine
 
         settings = Settings.from_env()
         logs.configure(settings.log_level)  # the same JSON lines and redaction as ``serve``
@@ -1264,7 +1265,7 @@ def _from_env(handler: Callable[[argparse.Namespace, Settings], int]) -> Callabl
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bridge.stopping import run_until_stopped
+    from bridge.ops.stopping import run_until_stopped
 
     sync = build_sync(settings)
     if args.metrics_port:
@@ -1305,7 +1306,7 @@ def _cmd_once(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from bridge.db import make_engine
+    from bridge.store.db import make_engine
 
     if not settings.ldap_realm:
         print("ldap-sync: BACKUP_CODES_LDAP_REALM is empty")

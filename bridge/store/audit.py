@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import Connection
 
-from bridge.db import as_utc, utcnow
-from bridge.schema import audit_events
+from bridge.store.db import as_utc, utcnow
+from bridge.store.schema import audit_events
 
 EVENTS = frozenset(
     {

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from bridge import codes
-from bridge.db import insert_for, utcnow
-from bridge.schema import policies
+from bridge.domain import codes
 from bridge.settings import Settings
+from bridge.store.db import insert_for, utcnow
+from bridge.store.schema import policies
 
 MAX_FAILURES_CAP = 100
 MAX_CODE_COUNT = 50

@@ -1,6 +1,6 @@
 """Alembic migrations of the bridge's database, and the three calls the CLI and the app need.
 
-The migrations mirror :mod:`bridge.schema` exactly (a test compares them). Alembic is driven
+The migrations mirror :mod:`bridge.store.schema` exactly (a test compares them). Alembic is driven
 programmatically on a connection we hand it, so no database URL (with its password) ever goes
 through Alembic's ini-file interpolation.
 """

@@ -1,4 +1,4 @@
-"""Initial schema: every table of bridge/schema.py.
+"""Initial schema: every table of bridge/store/schema.py.
 
 Revision ID: 0001
 Revises:

@@ -7,7 +7,7 @@ The API, the CLI and the LDAP sync all go through this facade, so the security r
   whether the code exists (a dummy hash stands in for a missing candidate). Only the refusals that
   need no secret — rate limited, malformed input, locked, busy — skip it, and they skip it *before*
   any hashing so they are cheap. ``busy`` (the user's other attempts still in flight fill the failure
-  limit, see :mod:`bridge.lockout`) counts nothing and uses nothing: the caller may retry it.
+  limit, see :mod:`bridge.service.lockout`) counts nothing and uses nothing: the caller may retry it.
 * Single use is one conditional ``UPDATE … WHERE id = ? AND used_at IS NULL``: of any number of
   racing requests with one code exactly one sees rowcount 1.
 * No write transaction is open while hashing, so the SQLite writer lock is held for milliseconds.
@@ -37,16 +37,18 @@ from sqlalchemy import Engine, and_, bindparam, case, delete, func, insert, lite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from bridge import audit, codes, devices, lockout, ratelimit
-from bridge import policy as policies
-from bridge.db import as_utc, insert_for, utcnow
-from bridge.hashing import CodeHasher
-from bridge.lockout import Lock, LockState
-from bridge.policy import Policy
-from bridge.schema import codes as codes_table
-from bridge.schema import contacts, locks, users
-from bridge.schema import devices as devices_table
+from bridge.domain import codes, devices
+from bridge.domain.hashing import CodeHasher
+from bridge.service import lockout, ratelimit
+from bridge.service import policy as policies
+from bridge.service.lockout import Lock, LockState
+from bridge.service.policy import Policy
 from bridge.settings import Settings
+from bridge.store import audit
+from bridge.store.db import as_utc, insert_for, utcnow
+from bridge.store.schema import codes as codes_table
+from bridge.store.schema import contacts, locks, users
+from bridge.store.schema import devices as devices_table
 
 REASONS = ("ok", "invalid", "used", "unknown_user", "no_codes", "locked", "busy", "rate_limited", "malformed")
 PURPOSES = ("login", "recovery")
@@ -210,7 +212,7 @@ class _Candidate:
     set_id: str | None = None
     unused: int = 0
     enroll_required: bool = False
-    batch: int = 0  # the in-flight batch a counted attempt settles with (bridge.lockout)
+    batch: int = 0  # the in-flight batch a counted attempt settles with (bridge.service.lockout)
 
 
 def _notify_module_enqueue(conn: Connection, **kwargs: Any) -> int | None:

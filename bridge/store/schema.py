@@ -56,7 +56,7 @@ users = Table(
     Column("user_id", String(USER), primary_key=True),
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("lockouts", Integer, nullable=False, default=0),  # consecutive lockouts: backoff grows with it
-    # Verifications admitted but not yet settled (their hash still running), see bridge/lockout.py:
+    # Verifications admitted but not yet settled (their hash still running), see bridge/service/lockout.py:
     # the count is void once ``in_flight_until`` has passed, and ``in_flight_batch`` tells a late
     # settlement that the count it belonged to was voided meanwhile.
     Column("in_flight", Integer, nullable=False, default=0),

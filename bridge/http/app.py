@@ -22,14 +22,16 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import api, logs, metrics, sheet_fonts
-from bridge.db import make_engine, unavailable_reason
-from bridge.hashing import CodeHasher
+from bridge import sheet_fonts
+from bridge.domain.hashing import CodeHasher
+from bridge.http import api
+from bridge.ops import logs, metrics
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store.db import make_engine, unavailable_reason
 
 MAX_BODY_BYTES = 64 * 1024
-# What the HTTP server (waitress, see bridge.http_server) refuses before the app sees the request: the
+# What the HTTP server (waitress, see bridge.http.server) refuses before the app sees the request: the
 # request line and headers beyond this, and bodies beyond SERVER_MAX_BODY_BYTES, a margin over the app's
 # own limit so that the app's JSON 413 is the usual answer and the server's the backstop.
 MAX_HEADER_BYTES = 32 * 1024
@@ -38,7 +40,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 DATABASE_RETRY_AFTER_SECONDS = 5
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-log = logging.getLogger("bridge.app")
+log = logging.getLogger("bridge.http.app")
 access_log = logging.getLogger("bridge.access")
 
 # Machine codes for the HTTP errors Flask/Werkzeug (routing, body size, methods) and the HTTP server
@@ -62,7 +64,7 @@ def http_error(status: int, name: str = "error") -> dict[str, str]:
 
 
 class BoundedHasher:
-    """Every Argon2 evaluation of the app holds a slot of ``gate`` (see :mod:`bridge.hash_gate`)."""
+    """Every Argon2 evaluation of the app holds a slot of ``gate`` (see :mod:`bridge.ops.hash_gate`)."""
 
     def __init__(self, inner: CodeHasher, gate: AbstractContextManager[Any]) -> None:
         self._inner = inner
@@ -89,7 +91,7 @@ def create_app(
     """Build the app; the engine and the service (with its Argon2 dummy hash) are built once here.
 
     ``hash_gate`` bounds simultaneous Argon2 evaluations (``serve`` passes a
-    :class:`bridge.hash_gate.HashGate`; None: unbounded, as in tests and tools).
+    :class:`bridge.ops.hash_gate.HashGate`; None: unbounded, as in tests and tools).
     """
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
@@ -127,7 +129,7 @@ def _add_operational_routes(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz() -> Response:
-        from bridge import migrations
+        from bridge.store import migrations
 
         bridge: api.Bridge = app.extensions["backup_codes"]
         try:

@@ -1,0 +1,1 @@
+"""The HTTP API: the app factory, the views, the published contract (openapi.json) and the server."""
