@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import sheet_fonts
 from bridge.domain.hashing import CodeHasher
+from bridge.errors import BackupCodesError
 from bridge.http import api
 from bridge.ops import logs, metrics
 from bridge.service import BackupCodes
@@ -198,6 +199,11 @@ def _add_error_handlers(app: Flask) -> None:
     @app.errorhandler(api.ApiError)
     def _api_error(exc: api.ApiError) -> Response:
         return api.error_response(exc.status, exc.error, exc.message)
+
+    @app.errorhandler(BackupCodesError)
+    def _refused(exc: BackupCodesError) -> Response:
+        # Mapped by class: each carries its status and error code; messages name fields, never values.
+        return api.error_response(exc.status, exc.error, str(exc)[:300])
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
