@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/hostile_input.py`` (a few seconds, in process, nothing started).
 
 Every body is at the app's 64 KiB limit and shaped against the pre-parse checks: the nesting-depth count
-(``bridge.http.api.nesting_depth``) and the JSON parse. Prints CPU milliseconds per body (median of
+(``bridge.http.validation.nesting_depth``) and the JSON parse. Prints CPU milliseconds per body (median of
 ``--rounds``); a refusal should cost about what parsing a normal body costs (well under 10 ms), never
 seconds. An unterminated string of escaped quotes took 13.8 s here before the string scan was made to
 match from every opening quote.
@@ -17,7 +17,7 @@ import json
 import statistics
 import time
 
-from bridge.http.api import MAX_JSON_DEPTH, nesting_depth
+from bridge.http.validation import MAX_JSON_DEPTH, nesting_depth
 
 LIMIT = 64 * 1024
 

@@ -218,7 +218,7 @@ def test_audit_filters_by_any_realm_name_the_routes_take(bridge_app: Any) -> Non
 
 
 def test_the_audit_query_and_the_routes_share_one_definition_of_realm_and_user_ids() -> None:
-    from bridge.http.api import spec
+    from bridge.http.validation import spec
 
     document = spec()
     query = {p["name"]: p["schema"] for p in document["paths"]["/v1/audit"]["get"]["parameters"]}

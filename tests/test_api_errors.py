@@ -119,7 +119,7 @@ def test_deeply_nested_json_is_400(bridge_app: Any) -> None:
 
 def json_body_operations() -> list[tuple[str, str]]:
     """Every operation of the published contract that takes a JSON body, with its path filled in."""
-    from bridge.http.api import spec
+    from bridge.http.validation import spec
 
     filled = {"{realm}": "demo", "{user_id}": "alice", "{source}": "codes"}
     operations = []
@@ -173,7 +173,7 @@ def test_json_nested_33_levels_is_refused_before_parsing(bridge_app: Any) -> Non
     ],
 )
 def test_nesting_depth_counts_brackets_outside_strings_only(text: bytes, depth: int) -> None:
-    from bridge.http.api import nesting_depth
+    from bridge.http.validation import nesting_depth
 
     assert nesting_depth(text) == depth
 
@@ -182,7 +182,7 @@ def test_nesting_depth_counts_brackets_outside_strings_only(text: bytes, depth: 
 def test_an_unterminated_string_runs_to_the_end_of_the_body(text: bytes) -> None:
     """Its brackets are text, and the scan that finds it does not start again inside it (that restart
     made a 64 KiB string of escaped quotes cost 13.8 s of CPU; benchmarks/hostile_input.py prints it)."""
-    from bridge.http.api import nesting_depth
+    from bridge.http.validation import nesting_depth
 
     assert nesting_depth(text) <= 1
 

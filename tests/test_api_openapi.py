@@ -17,7 +17,7 @@ from hypothesis import core, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from bridge.http.api import spec
+from bridge.http.validation import spec
 
 # Flask adds HEAD and OPTIONS to every route by itself; the spec lists what the service implements.
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridge.http.api import spec
+from bridge.http.validation import spec
 from bridge.store import api_keys
 from bridge.store.schema import audit_events, rate_limits, users
 

@@ -25,7 +25,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bridge import sheet_fonts
 from bridge.domain.hashing import CodeHasher
 from bridge.errors import BackupCodesError
-from bridge.http import api
+from bridge.http import api, validation
+from bridge.http.context import ApiError, Bridge, error_response
 from bridge.ops import logs, metrics
 from bridge.service import BackupCodes
 from bridge.settings import Settings
@@ -103,7 +104,7 @@ def create_app(
     hasher: Any = CodeHasher(settings)
     if hash_gate is not None:
         hasher = BoundedHasher(hasher, hash_gate)
-    app.extensions["backup_codes"] = api.Bridge(
+    app.extensions["backup_codes"] = Bridge(
         settings=settings, engine=engine, service=BackupCodes(engine, settings, hasher=hasher)
     )
     app.register_blueprint(api.blueprint)
@@ -122,7 +123,7 @@ def create_app(
 def _add_operational_routes(app: Flask) -> None:
     @app.get("/openapi.json")
     def openapi() -> Response:
-        return app.json.response(api.spec())
+        return app.json.response(validation.spec())
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -132,7 +133,7 @@ def _add_operational_routes(app: Flask) -> None:
     def readyz() -> Response:
         from bridge.store import migrations
 
-        bridge: api.Bridge = app.extensions["backup_codes"]
+        bridge: Bridge = app.extensions["backup_codes"]
         try:
             current = migrations.current_revision(bridge.engine)
         except Exception:  # any database failure means "not ready"; the reason goes to the log only
@@ -196,20 +197,20 @@ def _add_request_hooks(app: Flask) -> None:
 
 
 def _add_error_handlers(app: Flask) -> None:
-    @app.errorhandler(api.ApiError)
-    def _api_error(exc: api.ApiError) -> Response:
-        return api.error_response(exc.status, exc.error, exc.message)
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.error, exc.message)
 
     @app.errorhandler(BackupCodesError)
     def _refused(exc: BackupCodesError) -> Response:
         # Mapped by class: each carries its status and error code; messages name fields, never values.
-        return api.error_response(exc.status, exc.error, str(exc)[:300])
+        return error_response(exc.status, exc.error, str(exc)[:300])
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         body = http_error(status, exc.name)
-        response = api.error_response(status, body["error"], body["message"])
+        response = error_response(status, body["error"], body["message"])
         # Keep protocol headers Werkzeug attached (Allow on 405), drop its HTML body.
         for name, value in exc.get_headers():
             if name.lower() not in ("content-type", "content-length"):
@@ -223,14 +224,14 @@ def _add_error_handlers(app: Flask) -> None:
         # would otherwise bury the log. The open transaction was rolled back; an attempt counted before
         # the hash stays counted, like any failed attempt (see the spec's Unavailable response).
         log.error("database unavailable in %s %s: %s", request.method, request.path, unavailable_reason(exc))
-        response = api.error_response(503, "unavailable", "the database is unavailable; try again shortly")
+        response = error_response(503, "unavailable", "the database is unavailable; try again shortly")
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
 
     @app.errorhandler(Exception)
     def _internal(exc: Exception) -> Response:
         log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path, exc_info=exc)
-        return api.error_response(500, "internal", "internal error; the request id is in the logs")
+        return error_response(500, "internal", "internal error; the request id is in the logs")
 
 
 def _snake(name: Any) -> str:
