@@ -12,13 +12,18 @@ app's own error handler (:func:`bridge.http.app.http_error`).
 from __future__ import annotations
 
 import json
-from typing import Any
+import socket
+from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
-from bridge.http.app import http_error
+from bridge.http.app import MAX_HEADER_BYTES, SERVER_MAX_BODY_BYTES, create_app, http_error
+from bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from bridge.ops.hash_gate import HashGate
 
 
 class JsonErrorTask(ErrorTask):
@@ -45,3 +50,21 @@ def serve(app: Any, **adjustments: Any) -> None:
         raise ValueError("bridge.http.server.serve takes exactly one listening socket")
     server.channel_class = JsonErrorChannel
     server.run()
+
+
+def serve_worker(sock: socket.socket, settings: Settings, threads: int, hash_gate: HashGate) -> None:
+    """One ``serve`` worker: its own app (engine, service) on the supervisor's listening socket.
+
+    The supervisor (:mod:`bridge.ops.supervisor`) is handed this function by ``backup-codes serve``.
+    """
+    app = create_app(settings, hash_gate=hash_gate)
+    serve(
+        app,
+        sockets=[sock],
+        threads=threads,
+        ident="backup-codes",
+        channel_timeout=30,
+        max_request_body_size=SERVER_MAX_BODY_BYTES,
+        max_request_header_size=MAX_HEADER_BYTES,
+        clear_untrusted_proxy_headers=True,
+    )

@@ -4,6 +4,9 @@ Pre-forks workers that share one listening socket (each a waitress server over i
 service: nothing database-related crosses a fork), restarts crashed ones, and stops them all on
 SIGTERM/SIGINT/SIGHUP with a grace period. All workers share one System V semaphore, the hash gate, so
 no more Argon2 evaluations run at once than there are cores.
+
+What a worker serves is handed in (``load_worker``, from ``backup-codes serve``): operations sit below
+the HTTP layer and import none of it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ SWITCH_INTERVAL_SECONDS = 0.0005  # serve workers; see _worker
 
 log = logging.getLogger("bridge.cli")
 
+# Serves HTTP on the inherited listening socket until stopped: (socket, settings, threads, hash gate).
+Worker = Callable[[socket.socket, Settings, int, "HashGate"], None]
+
 
 class ServeError(Exception):
     """The service cannot start (port taken, kernel limits): the message is for the operator as is."""
@@ -48,8 +54,12 @@ def serve(
     workers: int,
     threads: int,
     check_database: Callable[[Settings], None],
+    load_worker: Callable[[], Worker],
 ) -> int:
-    """Listen on ``host:port`` and run ``workers`` processes until stopped; the exit status."""
+    """Listen on ``host:port`` and run ``workers`` processes until stopped; the exit status.
+
+    ``load_worker`` runs once, after the metrics directory is set; workers inherit what it imported.
+    """
     # prometheus_client picks its storage when first imported: the shared directory must exist first.
     metrics_dir, own_metrics_dir = _metrics_dir()
     gate = None
@@ -58,7 +68,7 @@ def serve(
 
         logs.configure(settings.log_level)
         check_database(settings)
-        from bridge.http.app import create_app  # import once here; workers inherit it
+        serve_http = load_worker()  # import once here; workers inherit it
 
         sock = _listen(host, port)
         gate = _hash_gate(os.cpu_count() or 1)
@@ -77,7 +87,7 @@ def serve(
                 "hash_gate_semaphore": gate.id,  # for `ipcrm -s` should the supervisor be killed with -9
             },
         )
-        return _Supervisor(sock, lambda: _worker(sock, settings, threads, gate, create_app), workers).run()
+        return _Supervisor(sock, lambda: _worker(sock, settings, threads, gate, serve_http), workers).run()
     finally:
         if gate is not None:
             gate.remove()
@@ -135,12 +145,9 @@ def _worker(
     settings: Settings,
     threads: int,
     hash_gate: HashGate,
-    create_app: Callable[..., Any],
+    serve_http: Worker,
 ) -> int:
     """One worker process: its own engine and service (nothing database-related crosses a fork)."""
-    from bridge.http import app as bridge_app
-    from bridge.http import server as http_server
-
     _die_with_parent()
     _tune_malloc(settings.argon2_memory_cost, hash_gate.slots)
     # A thread back from Argon2 needs the GIL to give its slot back; at the default 5 ms switch interval
@@ -148,17 +155,7 @@ def _worker(
     # slot (measured: 0.75-0.83 of raw Argon2 at 5 ms, 0.84-0.88 at 0.5 ms, less again at 0.2 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     _on_stop_signals(_exit_on_signal)
-    app = create_app(settings, hash_gate=hash_gate)
-    http_server.serve(
-        app,
-        sockets=[sock],
-        threads=threads,
-        ident="backup-codes",
-        channel_timeout=30,
-        max_request_body_size=bridge_app.SERVER_MAX_BODY_BYTES,
-        max_request_header_size=bridge_app.MAX_HEADER_BYTES,
-        clear_untrusted_proxy_headers=True,
-    )
+    serve_http(sock, settings, threads, hash_gate)
     return 0
 
 
