@@ -3,7 +3,7 @@ package io.github.backupcodes.keycloak.credential;
 import io.github.backupcodes.keycloak.bridge.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
-import io.github.backupcodes.keycloak.setup.BackupCodeSetupAction;
+import io.github.backupcodes.keycloak.contract.Contract;
 import org.jboss.logging.Logger;
 import org.keycloak.credential.CredentialModel;
 import org.keycloak.credential.CredentialProvider;
@@ -69,7 +69,7 @@ public class BackupCodeCredentialProvider implements CredentialProvider<BackupCo
                 .displayName("backupCodeDisplayName")
                 .helpText("backupCodeHelpText")
                 .iconCssClass("kcAuthenticatorRecoveryAuthnCodesClass")
-                .createAction(BackupCodeSetupAction.PROVIDER_ID)
+                .createAction(Contract.SETUP_ACTION_ID)
                 .removeable(true)
                 .build(session);
     }

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * The remember-device cookie: the bridge's signed token, scoped to the realm's path, HttpOnly, SameSite=Lax (it must
  * come along when an application redirects the browser to the login page), Secure whenever the request is HTTPS.
  */
-public final class DeviceCookie {
+final class DeviceCookie {
 
     static final String NAME = Contract.DEVICE_COOKIE;
 

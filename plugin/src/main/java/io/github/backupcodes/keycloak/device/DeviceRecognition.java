@@ -22,7 +22,7 @@ import java.util.Optional;
  * cookie. Everything here degrades to "not recognised" / "no cookie": a device check may skip a second factor, so a
  * doubtful answer must never count as recognised, and remembering a device must never fail a login.
  */
-public final class DeviceRecognition {
+final class DeviceRecognition {
 
     private static final Logger LOG = Logger.getLogger(DeviceRecognition.class);
     private static final String CHECK_ATTRIBUTE = "backup-codes.device-check:";

@@ -23,7 +23,7 @@ import java.util.Map;
  * "Remembered devices" ({@code kc_action=backup-code-devices}): the user sees which browsers skip the second factor and
  * can forget all of them. Only application-initiated; it never triggers itself at login.
  */
-public class DevicesAction implements RequiredActionProvider {
+class DevicesAction implements RequiredActionProvider {
 
     public static final String PROVIDER_ID = Contract.DEVICES_ACTION_ID;
     public static final String TEMPLATE = Contract.TEMPLATE_DEVICES;

@@ -7,7 +7,7 @@ import org.keycloak.models.RealmModel;
  * The realm attribute {@code backupCodes.rememberDeviceDays} (set by {@code realm install --remember-devices DAYS}).
  * 0, absent or unreadable means "always ask": device recognition is opt-in per realm.
  */
-public final class RememberDevice {
+final class RememberDevice {
 
     static final String ATTRIBUTE = Contract.ATTR_REMEMBER_DEVICE_DAYS;
     static final int MAX_DAYS = Contract.REMEMBER_DEVICE_MAX_DAYS;

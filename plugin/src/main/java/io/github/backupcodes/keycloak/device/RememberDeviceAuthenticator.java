@@ -18,7 +18,7 @@ import java.util.Set;
  * has a second factor, a browser that is not yet recognised is registered with the bridge and gets the
  * {@code KC_BACKUP_CODES_DEVICE} cookie. Always {@code success()}: the login never depends on this step.
  */
-public class RememberDeviceAuthenticator implements Authenticator {
+class RememberDeviceAuthenticator implements Authenticator {
 
     static final Set<String> SECOND_FACTOR_TYPES = Set.of(
             OTPCredentialModel.TYPE, WebAuthnCredentialModel.TYPE_TWOFACTOR, BackupCodeCredentialModel.TYPE);

@@ -13,7 +13,7 @@ import org.keycloak.models.UserModel;
  * code was already accepted in this authentication (lock recovery), or the realm remembers devices and this browser's
  * cookie is recognised by the bridge for this user. Any doubt (no cookie, bridge down) means: ask.
  */
-public class SecondFactorCondition implements ConditionalAuthenticator {
+class SecondFactorCondition implements ConditionalAuthenticator {
 
     private final BridgeSettings settings;
 

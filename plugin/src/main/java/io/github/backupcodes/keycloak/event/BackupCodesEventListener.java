@@ -23,7 +23,7 @@ import java.util.Set;
  * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
  * undoes what the user or admin just did.
  */
-public class BackupCodesEventListener implements EventListenerProvider {
+class BackupCodesEventListener implements EventListenerProvider {
 
     private static final Logger LOG = Logger.getLogger(BackupCodesEventListener.class);
     static final String ACTOR = "keycloak-event";

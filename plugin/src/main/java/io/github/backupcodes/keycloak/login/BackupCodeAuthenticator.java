@@ -9,7 +9,6 @@ import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import io.github.backupcodes.keycloak.contract.Contract;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
-import io.github.backupcodes.keycloak.setup.BackupCodeSetupAction;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import java.util.function.Function;
@@ -201,7 +200,7 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         context.getAuthenticationSession().removeAuthNote(NOTE_ACCEPTED_REMAINING);
         if (LOW_CHOICE_REGENERATE.equals(choice)) {
             // Only for this login: "Not now" next time must stay possible.
-            context.getAuthenticationSession().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+            context.getAuthenticationSession().addRequiredAction(Contract.SETUP_ACTION_ID);
         }
         context.success(BackupCodeCredentialModel.TYPE);
     }
@@ -289,8 +288,8 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
     @Override
     public void setRequiredActions(KeycloakSession session, RealmModel realm, UserModel user) {
         var authSession = session.getContext().getAuthenticationSession();
-        if (authSession != null && !authSession.getRequiredActions().contains(BackupCodeSetupAction.PROVIDER_ID)) {
-            authSession.addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+        if (authSession != null && !authSession.getRequiredActions().contains(Contract.SETUP_ACTION_ID)) {
+            authSession.addRequiredAction(Contract.SETUP_ACTION_ID);
         }
     }
 

@@ -7,7 +7,6 @@ import io.github.backupcodes.keycloak.bridge.VerifyPurpose;
 import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import io.github.backupcodes.keycloak.contract.Contract;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
-import io.github.backupcodes.keycloak.setup.BackupCodeSetupAction;
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.AuthenticationFlowError;
@@ -94,9 +93,9 @@ public final class CodeFlow {
     /** A new set before the login completes; on a read-only user, for this login only. */
     public void requireSetup() {
         try {
-            context.getUser().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+            context.getUser().addRequiredAction(Contract.SETUP_ACTION_ID);
         } catch (ReadOnlyException e) {
-            context.getAuthenticationSession().addRequiredAction(BackupCodeSetupAction.PROVIDER_ID);
+            context.getAuthenticationSession().addRequiredAction(Contract.SETUP_ACTION_ID);
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.Locale;
  * <p>Only <b>temporary</b> locks are recoverable, and only for an enabled user who still has unused codes. Permanent
  * locks, disabled users and a {@code codes} lock (too many wrong codes) always keep Keycloak's usual generic error.
  */
-public final class LockRecovery {
+final class LockRecovery {
 
     public enum Kind {
         /** Nothing to recover: the normal login path applies. */

@@ -54,7 +54,7 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  *   behaviour; nothing is cleared.</li>
  * </ul>
  */
-public class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
+class LockRecoveryUsernamePasswordForm extends UsernamePasswordForm {
 
     private static final Logger LOG = Logger.getLogger(LockRecoveryUsernamePasswordForm.class);
 

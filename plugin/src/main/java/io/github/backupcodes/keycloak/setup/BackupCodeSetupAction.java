@@ -46,7 +46,7 @@ import java.util.List;
  * chose "Generate new codes now"). Recent authentication for application-initiated use is enforced by Keycloak through
  * {@link #getMaxAuthAge(KeycloakSession)} (required-action config {@code max_auth_age}, default 300 s).
  */
-public class BackupCodeSetupAction implements RequiredActionProvider, CredentialRegistrator {
+class BackupCodeSetupAction implements RequiredActionProvider, CredentialRegistrator {
 
     public static final String PROVIDER_ID = Contract.SETUP_ACTION_ID;
     private static final Logger LOG = Logger.getLogger(BackupCodeSetupAction.class);
