@@ -215,7 +215,7 @@ def reset_mode_of(executions: Iterable[Execution]) -> str | None:
     ours = step.child(AUTHENTICATOR_ID)
     assert ours is not None
     at = step.execution.priority
-    if not (choose.priority < at < password.priority) or not ours.raw.get("authenticationConfig"):
+    if not choose.priority < at < password.priority:
         return None
     others = [c for c in step.children if c.id != ours.id]
     email_top = _top_level(rows, RESET_EMAIL_ID)

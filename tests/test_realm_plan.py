@@ -47,7 +47,6 @@ def browser_copy(
         rows.append(row(2, "Second factor needed", "REQUIRED", condition_priority, installer.CONDITION_ID))
     if ours:
         rows.append(row(2, "Backup Code Form", ours, ours_priority, installer.AUTHENTICATOR_ID))
-        rows[-1]["authenticationConfig"] = "cfg"
     if remember_priority is not None:
         rows.append(
             row(1, "Remember this device", "REQUIRED", remember_priority, installer.REMEMBER_DEVICE_ID)
@@ -73,9 +72,6 @@ def reset_copy(mode: str | None = installer.EMAIL_AND_CODE) -> list[dict]:
             row(1, "Backup Code Form", "ALTERNATIVE", 10, installer.AUTHENTICATOR_ID),
             row(1, "Send Reset Email", "ALTERNATIVE", 20, installer.RESET_EMAIL_ID),
         ]
-    for r in rows:
-        if r["providerId"] == installer.AUTHENTICATOR_ID:
-            r["authenticationConfig"] = "cfg"
     rows += [
         row(0, "Reset Password", "REQUIRED", 30, installer.RESET_PASSWORD_ID),
         row(0, "r Reset - Conditional OTP", "CONDITIONAL", 40, flow=True),
