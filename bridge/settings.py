@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from bridge import contract
+
 PREFIX = "BACKUP_CODES_"
 MIN_DEVICE_KEY_BYTES = 32  # HMAC-SHA256 key: at least the output size
 # Where Debian and most distributions install fonts; the PDF sheet looks for its Thai and CJK ones there.
@@ -76,7 +78,7 @@ class Settings:
     # Device recognition: HMAC key of the "remember this device" cookie (≥32 bytes; env or _FILE).
     # Empty disables it: the device endpoints answer 409 and Keycloak always asks for the second factor.
     device_cookie_key: str = ""
-    device_ttl_days: int = 90  # how long a remembered device stays recognised (1 to 400)
+    device_ttl_days: int = 90  # how long a remembered device stays recognised (1 to contract's cap, 400)
 
     # LDAP sync (see ldap_sync.py); empty ldap_url disables it
     ldap_url: str = ""  # comma-separated for failover
@@ -149,8 +151,10 @@ class Settings:
                 f"BACKUP_CODES_DEVICE_COOKIE_KEY must be at least {MIN_DEVICE_KEY_BYTES} bytes "
                 "(e.g. `openssl rand -base64 48`), or empty to disable device recognition"
             )
-        if not 1 <= self.device_ttl_days <= 400:
-            raise SettingsError("BACKUP_CODES_DEVICE_TTL_DAYS must be between 1 and 400")
+        if not 1 <= self.device_ttl_days <= contract.REMEMBER_DEVICE_MAX_DAYS:
+            raise SettingsError(
+                f"BACKUP_CODES_DEVICE_TTL_DAYS must be between 1 and {contract.REMEMBER_DEVICE_MAX_DAYS}"
+            )
         if not 1 <= self.ip_rate_ipv6_prefix <= 128:
             raise SettingsError("BACKUP_CODES_IP_RATE_IPV6_PREFIX must be a prefix length, 1 to 128")
         if self.trusted_proxies < 0:

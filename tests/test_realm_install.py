@@ -73,13 +73,27 @@ def test_install_orders_backup_code_after_otp(keycloak: Any, fresh_realm: str) -
     assert otp.priority < ours.priority
 
 
-def test_install_configures_the_step(keycloak: Any, fresh_realm: str) -> None:
-    install(keycloak, fresh_realm, "--low-threshold", "4")
+def test_install_gives_the_step_no_config(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
 
     ours = second_factor_flow(keycloak, fresh_realm).child(installer.AUTHENTICATOR_ID)
+    assert ours is not None and not ours.raw.get("authenticationConfig")
+
+
+def test_install_removes_the_low_threshold_an_earlier_version_configured(
+    keycloak: Any, fresh_realm: str
+) -> None:
+    install(keycloak, fresh_realm)
+    ours = second_factor_flow(keycloak, fresh_realm).child(installer.AUTHENTICATOR_ID)
     assert ours is not None
-    config = keycloak.admin(fresh_realm).get_authenticator_config(ours.raw["authenticationConfig"])
-    assert config["config"]["low_threshold"] == "4"
+    keycloak.admin(fresh_realm).create_execution_config(
+        ours.id, {"alias": "backup-codes-old", "config": {"low_threshold": "4"}}
+    )
+
+    assert install(keycloak, fresh_realm) == 0
+
+    ours = second_factor_flow(keycloak, fresh_realm).child(installer.AUTHENTICATOR_ID)
+    assert ours is not None and not ours.raw.get("authenticationConfig")
 
 
 def test_install_registers_and_enables_the_required_action(keycloak: Any, fresh_realm: str) -> None:

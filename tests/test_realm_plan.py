@@ -47,7 +47,6 @@ def browser_copy(
         rows.append(row(2, "Second factor needed", "REQUIRED", condition_priority, installer.CONDITION_ID))
     if ours:
         rows.append(row(2, "Backup Code Form", ours, ours_priority, installer.AUTHENTICATOR_ID))
-        rows[-1]["authenticationConfig"] = "cfg"
     if remember_priority is not None:
         rows.append(
             row(1, "Remember this device", "REQUIRED", remember_priority, installer.REMEMBER_DEVICE_ID)
@@ -73,9 +72,6 @@ def reset_copy(mode: str | None = installer.EMAIL_AND_CODE) -> list[dict]:
             row(1, "Backup Code Form", "ALTERNATIVE", 10, installer.AUTHENTICATOR_ID),
             row(1, "Send Reset Email", "ALTERNATIVE", 20, installer.RESET_EMAIL_ID),
         ]
-    for r in rows:
-        if r["providerId"] == installer.AUTHENTICATOR_ID:
-            r["authenticationConfig"] = "cfg"
     rows += [
         row(0, "Reset Password", "REQUIRED", 30, installer.RESET_PASSWORD_ID),
         row(0, "r Reset - Conditional OTP", "CONDITIONAL", 40, flow=True),
@@ -114,7 +110,6 @@ def state(browser: list[dict] | None, reset: list[dict] | None = None, **realm: 
         authenticators=frozenset(installer.AUTHENTICATORS),
         event_listeners=frozenset({installer.EVENT_LISTENER_ID}),
         theme_available=True,
-        config=None,
     )
 
 
@@ -235,7 +230,6 @@ def test_a_fresh_realm_gets_the_whole_plan_in_order() -> None:
         "add_execution",
         "make_alternatives",
         "order_last",
-        "create_config",
         "add_condition",
         "replace_password_form",
         "add_remember_device",
@@ -340,6 +334,26 @@ def test_remember_devices_out_of_range_is_refused(days: int) -> None:
 def test_an_unknown_reset_mode_is_refused() -> None:
     with pytest.raises(installer.RealmInstallError, match="reset mode"):
         installer.InstallOptions(reset_mode="sms")
+
+
+def stale_config(**config: str) -> dict[str, Any]:
+    """Our step's authenticator config as an earlier version of the installer left it."""
+    return {"id": "cfg", "alias": "backup-codes-cfg", "config": config}
+
+
+def test_a_low_threshold_left_in_the_step_config_is_removed() -> None:
+    realm = replace(installed_state(), step_configs=(stale_config(low_threshold="3"),))
+
+    changes = installer.plan_install(realm, installer.InstallOptions())
+
+    assert [(c.kind, c.params) for c in changes] == [("drop_stale_config", {"config_id": "cfg"})]
+    assert "low_threshold" in changes[0].description
+
+
+def test_a_step_config_without_stale_keys_is_left_alone() -> None:
+    realm = replace(installed_state(), step_configs=(stale_config(someone_elses="1"),))
+
+    assert installer.plan_install(realm, installer.InstallOptions()) == []
 
 
 def test_a_required_otp_form_is_made_alternative() -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import secrets
 
+from bridge import contract
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 BITS_PER_CHAR = 5
 SELECTOR_LENGTH = 2
 MIN_SECRET_BITS = 64
 MIN_LENGTH = SELECTOR_LENGTH + -(-MIN_SECRET_BITS // BITS_PER_CHAR)  # 15
 MAX_LENGTH = 32
-MAX_INPUT_LENGTH = 64  # anything longer is refused before it gets near a hash function
+# anything longer is refused before it gets near a hash function (the provider refuses it too)
+MAX_INPUT_LENGTH = contract.CODE_INPUT_MAX_LENGTH
 GROUP = 4
 
 _CONFUSABLES = {"O": "0", "I": "1", "L": "1"}

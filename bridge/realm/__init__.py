@@ -36,27 +36,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bridge import contract
+
 FLOW_ALIAS = "browser-backup-codes"
 RESET_FLOW_ALIAS = "reset credentials with backup codes"
-AUTHENTICATOR_ID = "backup-code"
-CONDITION_ID = "backup-code-condition"
-REMEMBER_DEVICE_ID = "backup-code-remember-device"
-PASSWORD_FORM_ID = "backup-code-username-password"  # noqa: S105 (a provider id)
+AUTHENTICATOR_ID = contract.AUTHENTICATOR_ID
+CONDITION_ID = contract.CONDITION_ID
+REMEMBER_DEVICE_ID = contract.REMEMBER_DEVICE_ID
+PASSWORD_FORM_ID = contract.PASSWORD_FORM_ID
 BUILTIN_PASSWORD_FORM_ID = "auth-username-password-form"  # noqa: S105 (a provider id)
-REQUIRED_ACTION_ID = "backup-code-setup"
+REQUIRED_ACTION_ID = contract.SETUP_ACTION_ID
 REQUIRED_ACTION_NAME = "Set up backup codes"
-DEVICES_ACTION_ID = "backup-code-devices"
+DEVICES_ACTION_ID = contract.DEVICES_ACTION_ID
 DEVICES_ACTION_NAME = "Remembered devices"
-EVENT_LISTENER_ID = "backup-codes"
-THEME = "backup-codes"
-CONFIG_ALIAS = "backup-codes"
-# The bridge time budget is realm-wide, in the required action's config (validated by Keycloak), not here.
-DEFAULT_CONFIG = {"low_threshold": "3"}
+EVENT_LISTENER_ID = contract.EVENT_LISTENER_ID
+THEME = contract.THEME
+# The step has no config of its own: the "few codes left" threshold is the bridge's policy and the
+# bridge time budget is realm-wide, in the required action's config (validated by Keycloak).
+STALE_CONFIG_KEYS = contract.STALE_AUTHENTICATOR_CONFIG
 ATTR_PREVIOUS_BROWSER_FLOW = "backupCodes.previous.browserFlow"
 ATTR_PREVIOUS_LOGIN_THEME = "backupCodes.previous.loginTheme"
 ATTR_PREVIOUS_RESET_FLOW = "backupCodes.previous.resetCredentialsFlow"
 ATTR_PREVIOUS_EVENT_LISTENERS = "backupCodes.previous.eventsListeners"
-ATTR_REMEMBER_DEVICE_DAYS = "backupCodes.rememberDeviceDays"
+ATTR_REMEMBER_DEVICE_DAYS = contract.ATTR_REMEMBER_DEVICE_DAYS
 REMEMBERED_ATTRIBUTES = (
     ATTR_PREVIOUS_BROWSER_FLOW,
     ATTR_PREVIOUS_LOGIN_THEME,
@@ -83,7 +85,7 @@ RESET_STEP_ALIAS = {
     EMAIL_AND_CODE: f"{RESET_FLOW_ALIAS} - backup code",
     CODE_ONLY: f"{RESET_FLOW_ALIAS} - email or backup code",
 }
-MAX_REMEMBER_DEVICE_DAYS = 400  # the bridge's device lifetime is capped at 400 days too
+MAX_REMEMBER_DEVICE_DAYS = contract.REMEMBER_DEVICE_MAX_DAYS  # the bridge's device lifetime has the same cap
 AUTHENTICATORS = (AUTHENTICATOR_ID, CONDITION_ID, REMEMBER_DEVICE_ID, PASSWORD_FORM_ID)
 REQUIRED_ACTIONS = {REQUIRED_ACTION_ID: REQUIRED_ACTION_NAME, DEVICES_ACTION_ID: DEVICES_ACTION_NAME}
 
@@ -212,7 +214,7 @@ def reset_mode_of(executions: Iterable[Execution]) -> str | None:
     ours = step.child(AUTHENTICATOR_ID)
     assert ours is not None
     at = step.execution.priority
-    if not (choose.priority < at < password.priority) or not ours.raw.get("authenticationConfig"):
+    if not choose.priority < at < password.priority:
         return None
     others = [c for c in step.children if c.id != ours.id]
     email_top = _top_level(rows, RESET_EMAIL_ID)
@@ -250,7 +252,7 @@ class RealmState:
     authenticators: frozenset[str]  # deployed authenticator ids
     event_listeners: frozenset[str]  # deployed event listener ids
     theme_available: bool
-    config: dict[str, Any] | None  # our browser step's authenticator config
+    step_configs: tuple[dict[str, Any], ...] = ()  # our steps' authenticator configs (browser, reset)
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -319,7 +321,6 @@ class InstallOptions:
 
     theme: str | None = THEME  # None: leave the login theme alone
     enable_brute_force: bool = False
-    config: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONFIG))
     remember_device_days: int | None = None  # 0: always ask for the second factor
     reset_mode: str | None = None  # email+code | code-only
 
@@ -376,6 +377,28 @@ def plan_install(state: RealmState, options: InstallOptions) -> list[Change]:
     changes += _plan_reset_flow(state, options)
     changes += _plan_bindings(state, options)
     changes += _plan_realm_settings(state, options)
+    changes += _plan_stale_configs(state)
+    return changes
+
+
+def _plan_stale_configs(state: RealmState) -> list[Change]:
+    """Migration: earlier versions gave our step a config (``low_threshold``) that nothing reads now.
+
+    The "few codes left" notice follows the bridge's policy (its ``low`` answer), so a threshold left
+    in Keycloak would only mislead an admin who edits it there. Keys we never wrote are kept.
+    """
+    changes = []
+    for config in state.step_configs:
+        stale = sorted(k for k in config.get("config") or {} if k in STALE_CONFIG_KEYS)
+        if stale:
+            changes.append(
+                Change(
+                    "drop_stale_config",
+                    f"remove {', '.join(stale)} from step config '{config.get('alias', config['id'])}' "
+                    "(the bridge's policy decides when codes are low)",
+                    {"config_id": str(config["id"])},
+                )
+            )
     return changes
 
 
@@ -396,9 +419,6 @@ def _plan_required_action(state: RealmState, provider_id: str, name: str) -> lis
 
 
 def _plan_flow(state: RealmState, options: InstallOptions) -> list[Change]:
-    config_change = Change(
-        "create_config", f"configure the step ({_format_config(options.config)})", {"config": options.config}
-    )
     password_form = Change(
         "replace_password_form",
         f"replace the username/password form by '{PASSWORD_FORM_ID}' (lock recovery with a backup code)",
@@ -417,7 +437,6 @@ def _plan_flow(state: RealmState, options: InstallOptions) -> list[Change]:
                 "make_alternatives", f"make '{AUTHENTICATOR_ID}' and the other second factors ALTERNATIVE"
             ),
             Change("order_last", f"order '{AUTHENTICATOR_ID}' after OTP and WebAuthn"),
-            config_change,
             condition,
             password_form,
             remember,
@@ -440,8 +459,6 @@ def _plan_flow(state: RealmState, options: InstallOptions) -> list[Change]:
         )
     if ours is None or not _is_last(subflow, ours):
         changes.append(Change("order_last", f"order '{AUTHENTICATOR_ID}' after OTP and WebAuthn"))
-    if ours is None or not ours.raw.get("authenticationConfig"):
-        changes.append(config_change)
     if not _condition_in_place(subflow):
         changes.append(condition)
     if not _password_form_in_place(forms):
@@ -525,7 +542,7 @@ def _plan_reset_flow(state: RealmState, options: InstallOptions) -> list[Change]
             Change(
                 "add_reset_step",
                 f"add the backup-code step, reset mode {mode} ({RESET_MODE_TEXT[mode]})",
-                {"mode": mode, "config": options.config},
+                {"mode": mode},
             ),
         ]
     if state.reset_flow != RESET_FLOW_ALIAS or rebuild:
@@ -701,14 +718,7 @@ class Installer:
             raise
         flows = self.admin.get_authentication_flows()
         aliases = frozenset(str(f["alias"]) for f in flows)
-        copy = None
-        config = None
-        if FLOW_ALIAS in aliases:
-            copy = tuple(self._executions(FLOW_ALIAS))
-            subflow = find_second_factor_flow(copy)
-            ours = subflow.child(AUTHENTICATOR_ID) if subflow else None
-            if ours is not None and ours.raw.get("authenticationConfig"):
-                config = self.admin.get_authenticator_config(ours.raw["authenticationConfig"])
+        copy = tuple(self._executions(FLOW_ALIAS)) if FLOW_ALIAS in aliases else None
         reset = tuple(self._executions(RESET_FLOW_ALIAS)) if RESET_FLOW_ALIAS in aliases else None
         registered = {
             str(a.get("providerId") or a.get("alias")): a for a in self.admin.get_required_actions()
@@ -729,8 +739,13 @@ class Installer:
             authenticators=frozenset(a for a in AUTHENTICATORS if a in server["authenticators"]),
             event_listeners=frozenset(server["event_listeners"] & {EVENT_LISTENER_ID}),
             theme_available=THEME in server["login_themes"],
-            config=config,
+            step_configs=self._step_configs((*(copy or ()), *(reset or ()))),
         )
+
+    def _step_configs(self, rows: Iterable[Execution]) -> tuple[dict[str, Any], ...]:
+        ours = [r for r in rows if r.provider_id == AUTHENTICATOR_ID]
+        ids = {str(r.raw.get("authenticationConfig") or "") for r in ours}
+        return tuple(self.admin.get_authenticator_config(i) for i in sorted(ids - {""}))
 
     def _server_info(self) -> dict[str, set[str]]:
         info = self.admin.connection.raw_get("admin/serverinfo")
@@ -786,11 +801,6 @@ class Installer:
     def _add_execution(self, flow_alias: str, provider_id: str) -> None:
         self.admin.create_authentication_flow_execution({"provider": provider_id}, flow_alias)
 
-    def _create_config(self, execution: Execution, config: dict[str, str]) -> None:
-        self.admin.create_execution_config(
-            execution.id, {"alias": f"{CONFIG_ALIAS}-{execution.id[:8]}", "config": config}
-        )
-
     def _do_register_required_action(self, provider_id: str, name: str) -> None:
         response = self.admin.connection.raw_post(
             self._path("authentication/register-required-action"),
@@ -841,11 +851,13 @@ class Installer:
         if ours.priority <= top:
             self._put_execution(subflow.alias, ours, priority=top + 10)
 
-    def _do_create_config(self, config: dict[str, str]) -> None:
-        ours = self._subflow().child(AUTHENTICATOR_ID)
-        if ours is None:
-            raise RealmInstallError(f"'{AUTHENTICATOR_ID}' is not in flow '{FLOW_ALIAS}'")
-        self._create_config(ours, config)
+    def _do_drop_stale_config(self, config_id: str) -> None:
+        config = self.admin.get_authenticator_config(config_id)
+        kept = {k: v for k, v in (config.get("config") or {}).items() if k not in STALE_CONFIG_KEYS}
+        if kept:
+            self.admin.update_authenticator_config({**config, "config": kept}, config_id)
+        else:  # Keycloak also clears the execution's reference to it
+            self.admin.delete_authenticator_config(config_id)
 
     def _do_add_condition(self) -> None:
         """REQUIRED next to 'Condition - user configured': both must hold for the 2FA sub-flow to run."""
@@ -898,7 +910,7 @@ class Installer:
     def _do_copy_reset_flow(self, source: str) -> None:
         self.admin.copy_authentication_flow({"newName": RESET_FLOW_ALIAS}, source)
 
-    def _do_add_reset_step(self, mode: str, config: dict[str, str]) -> None:
+    def _do_add_reset_step(self, mode: str) -> None:
         rows = self._executions(RESET_FLOW_ALIAS)
         email = _top_level(rows, RESET_EMAIL_ID)
         password = _top_level(rows, RESET_PASSWORD_ID)
@@ -947,7 +959,6 @@ class Installer:
             self._put_execution(
                 alias, children[provider_id], requirement=child_requirement, priority=index * 10
             )
-        self._create_config(children[AUTHENTICATOR_ID], config)
 
     def _do_delete_reset_flow(self) -> None:
         realm = self.admin.get_realm(self.realm)
@@ -1060,8 +1071,8 @@ def describe(state: RealmState) -> list[str]:
     lines.append(f"{' ' if bound else '!'} browser flow: '{state.browser_flow}'")
     lines += _describe_reset_flow(state)
     lines.append(f"  login theme: '{state.login_theme or 'default'}'")
-    if state.config is not None:
-        lines.append(f"  step config: {_format_config(state.config.get('config', {}))}")
+    for config in state.step_configs:
+        lines.append(f"  step config: {_format_config(config.get('config') or {})}")
     days = state.remember_device_days
     if days is None:
         lines.append(
@@ -1200,7 +1211,8 @@ def add_cli(subparsers: Any) -> None:
     install.add_argument(
         "--theme", default=THEME, help=f"login theme to bind (default {THEME}); '' leaves it"
     )
-    install.add_argument("--low-threshold", type=int, default=int(DEFAULT_CONFIG["low_threshold"]))
+    # Kept so old scripts still run; the threshold is the bridge's policy now (see _cli_install).
+    install.add_argument("--low-threshold", type=int, help=argparse.SUPPRESS)
     install.add_argument(
         "--enable-brute-force", action="store_true", help="also turn on brute-force detection"
     )
@@ -1267,10 +1279,15 @@ def _cli_install(args: argparse.Namespace) -> int:
         options = InstallOptions(
             theme=args.theme or None,
             enable_brute_force=args.enable_brute_force,
-            config={**DEFAULT_CONFIG, "low_threshold": str(args.low_threshold)},
             remember_device_days=args.remember_devices,
             reset_mode=args.reset_mode,
         )
+        if args.low_threshold is not None:
+            print(
+                "note: --low-threshold is ignored; the bridge's policy decides when codes are low: "
+                f"backup-codes policy set --realm {args.realm} low_threshold={args.low_threshold}",
+                file=sys.stderr,
+            )
         state = installer.read_state()
         changes = plan_install(state, options)
         if not changes:

@@ -11,6 +11,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from bridge import contract
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 FIGURES = SCREENSHOTS.parent / "figures"
 DESKTOP = {"width": 1280, "height": 800}
@@ -171,7 +173,7 @@ def horizontal_overflow(page: Page) -> int:
 
 # ------------------------------------------------------------------------------------------- recovery
 
-DEVICE_COOKIE = "KC_BACKUP_CODES_DEVICE"
+DEVICE_COOKIE = contract.DEVICE_COOKIE
 
 
 def on_login_form(page: Page) -> bool:

@@ -1,5 +1,6 @@
 package io.github.backupcodes.keycloak.credential;
 
+import io.github.backupcodes.keycloak.contract.Contract;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.keycloak.common.util.Time;
@@ -12,7 +13,7 @@ import org.keycloak.credential.CredentialModel;
  */
 public class BackupCodeCredentialModel extends CredentialModel {
 
-    public static final String TYPE = "backup-code";
+    public static final String TYPE = Contract.CREDENTIAL_TYPE;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     public static BackupCodeCredentialModel create(String setId, String createdAt) {

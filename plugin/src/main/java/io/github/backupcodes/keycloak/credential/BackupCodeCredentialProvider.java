@@ -1,9 +1,9 @@
 package io.github.backupcodes.keycloak.credential;
 
-import io.github.backupcodes.keycloak.BridgeAccess;
+import io.github.backupcodes.keycloak.bridge.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
-import io.github.backupcodes.keycloak.requiredaction.BackupCodeSetupAction;
+import io.github.backupcodes.keycloak.contract.Contract;
 import org.jboss.logging.Logger;
 import org.keycloak.credential.CredentialModel;
 import org.keycloak.credential.CredentialProvider;
@@ -47,12 +47,12 @@ public class BackupCodeCredentialProvider implements CredentialProvider<BackupCo
     @Override
     public boolean deleteCredential(RealmModel realm, UserModel user, String credentialId) {
         try {
-            BridgeAccess.client(session, settings, realm).revoke(realm.getName(), user.getId());
+            BridgeAccess.of(session, settings, realm).client().revoke(realm.getName(), user.getId());
         } catch (BridgeUnavailableException e) {
             LOG.warnf("not removing backup-code marker for user %s: bridge revoke failed", user.getId());
             return false;
         }
-        BridgeAccess.forget(session, realm, user);
+        BridgeAccess.of(session, settings, realm).forget(user);
         return user.credentialManager().removeStoredCredentialById(credentialId);
     }
 
@@ -69,7 +69,7 @@ public class BackupCodeCredentialProvider implements CredentialProvider<BackupCo
                 .displayName("backupCodeDisplayName")
                 .helpText("backupCodeHelpText")
                 .iconCssClass("kcAuthenticatorRecoveryAuthnCodesClass")
-                .createAction(BackupCodeSetupAction.PROVIDER_ID)
+                .createAction(Contract.SETUP_ACTION_ID)
                 .removeable(true)
                 .build(session);
     }

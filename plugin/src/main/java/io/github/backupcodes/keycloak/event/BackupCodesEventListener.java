@@ -1,6 +1,6 @@
 package io.github.backupcodes.keycloak.event;
 
-import io.github.backupcodes.keycloak.BridgeAccess;
+import io.github.backupcodes.keycloak.bridge.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeClient;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
@@ -23,7 +23,7 @@ import java.util.Set;
  * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
  * undoes what the user or admin just did.
  */
-public class BackupCodesEventListener implements EventListenerProvider {
+class BackupCodesEventListener implements EventListenerProvider {
 
     private static final Logger LOG = Logger.getLogger(BackupCodesEventListener.class);
     static final String ACTOR = "keycloak-event";
@@ -74,7 +74,7 @@ public class BackupCodesEventListener implements EventListenerProvider {
         // A fresh session has no realm; the vault (a ${vault.x} API key) is realm-scoped and needs it.
         session.getContext().setRealm(realm);
         try {
-            BridgeClient client = BridgeAccess.client(session, settings, realm);
+            BridgeClient client = BridgeAccess.of(session, settings, realm).client();
             if (call instanceof BridgeCall.PatchEmail patch) {
                 client.patchContact(realm.getName(), patch.userId(), new ContactPatch().email(patch.email()));
             } else if (call instanceof BridgeCall.RefreshEmail refresh) {

@@ -1,7 +1,8 @@
 package io.github.backupcodes.keycloak.event;
 
-import io.github.backupcodes.keycloak.ServerConfig;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.ServerConfig;
+import io.github.backupcodes.keycloak.contract.Contract;
 import org.keycloak.Config;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.EventListenerProviderFactory;
@@ -11,7 +12,7 @@ import org.keycloak.models.KeycloakSessionFactory;
 /** Event listener {@code backup-codes}; {@code realm install} adds it to the realm's event listeners. */
 public class BackupCodesEventListenerFactory implements EventListenerProviderFactory {
 
-    public static final String PROVIDER_ID = "backup-codes";
+    public static final String PROVIDER_ID = Contract.EVENT_LISTENER_ID;
 
     private BridgeSettings settings = new BridgeSettings(null, null);
     private KeycloakSessionFactory sessionFactory;

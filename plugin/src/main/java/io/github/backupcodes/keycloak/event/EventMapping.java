@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * a changed email goes to the bridge's contact record (so "your email changed" reaches both addresses), and a new
  * password forgets every remembered device (a stolen session cookie's device must ask for the second factor again).
  */
-public final class EventMapping {
+final class EventMapping {
 
     public static final String REASON_PASSWORD_RESET = "password_reset";
 

@@ -79,7 +79,7 @@ class BridgeClientTest {
 
     @Test
     void statusSendsTheBearerKeyAndParsesTheAnswer() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/codes", 200, "{\"enrolled\": true, \"remaining\": 5, \"total\": 10}");
+        answerJson("/v1/realms/acme/users/u-1/codes", 200, Fixtures.json("Status/enrolled"));
         BridgeStatus status = client().status("acme", "u-1");
         assertEquals(5, status.remaining());
         assertTrue(seen.get(0).startsWith("GET /v1/realms/acme/users/u-1/codes Bearer bcb_test_key"));
@@ -95,7 +95,7 @@ class BridgeClientTest {
     @Test
     void verifyPostsCodeIpAndPurpose() throws Exception {
         answerJson("/v1/realms/acme/users/u-1/codes/verify", 200,
-                "{\"valid\": true, \"remaining\": 3, \"low\": true, \"enroll_required\": false, \"reason\": \"ok\"}");
+                Fixtures.json("VerifyResult/valid-low"));
         VerifyResult result = client().verify("acme", "u-1", "ABCD-EFGH", "192.0.2.7", "UA", "login");
         assertTrue(result.valid());
         String request = seen.get(0);
@@ -105,7 +105,7 @@ class BridgeClientTest {
 
     @Test
     void rateLimitedVerifyIsAFailedAttemptNotAnOutage() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/codes/verify", 429, "{\"error\": \"rate_limited\", \"message\": \"x\"}");
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 429, Fixtures.json("Error/rate-limited"));
         VerifyResult result = client().verify("acme", "u-1", "X", "ip", null, "login");
         assertFalse(result.valid());
         assertEquals("rate_limited", result.reason());
@@ -113,19 +113,19 @@ class BridgeClientTest {
 
     @Test
     void unprocessableVerifyIsAMalformedCode() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/codes/verify", 422, "{\"error\": \"malformed\", \"message\": \"x\"}");
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 422, Fixtures.json("Error/malformed"));
         assertEquals("malformed", client().verify("acme", "u-1", "X", "ip", null, "login").reason());
     }
 
     @Test
     void serverErrorIsUnavailable() {
-        answerJson("/v1/realms/acme/users/u-1/codes", 503, "{\"error\": \"unavailable\", \"message\": \"db down\"}");
+        answerJson("/v1/realms/acme/users/u-1/codes", 503, Fixtures.json("Error/unavailable"));
         assertThrows(BridgeUnavailableException.class, () -> client().status("acme", "u-1"));
     }
 
     @Test
     void rejectedKeyIsUnavailable() {
-        answerJson("/v1/realms/acme/users/u-1/codes", 401, "{\"error\": \"unauthorized\", \"message\": \"x\"}");
+        answerJson("/v1/realms/acme/users/u-1/codes", 401, Fixtures.json("Error/unauthorized"));
         assertThrows(BridgeUnavailableException.class, () -> client().status("acme", "u-1"));
     }
 
@@ -257,7 +257,7 @@ class BridgeClientTest {
     @Test
     void issueReturnsTheCodes() throws Exception {
         answerJson("/v1/realms/acme/users/u-1/codes", 201,
-                "{\"codes\": [\"AAAA-BBBB-CCCC-DDDD\"], \"created_at\": \"2026-01-01T00:00:00Z\", \"set_id\": \"7\", \"count\": 1}");
+                Fixtures.json("IssuedSet/one-code"));
         IssuedCodes issued = client().issue("acme", "u-1", "keycloak-self-service", "ip", "ua");
         assertEquals(List.of("AAAA-BBBB-CCCC-DDDD"), issued.codes());
         assertTrue(seen.get(0).contains("\"actor\":\"keycloak-self-service\""));
@@ -280,9 +280,7 @@ class BridgeClientTest {
 
     @Test
     void recoveryVerifySendsPurposeAndKeycloakLockAndReadsClearedLocks() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, """
-                {"valid": true, "remaining": 4, "low": false, "enroll_required": true, "reason": "ok",
-                 "locked_until": null, "cleared_locks": ["directory", "keycloak"]}""");
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, Fixtures.json("VerifyResult/recovery-cleared-locks"));
         VerifyResult result = client().verify("acme", "u-1", "ABCD", "192.0.2.7", null, VerifyPurpose.RECOVERY, true);
         assertEquals(List.of("directory", "keycloak"), result.clearedLocks());
         assertTrue(seen.get(0).contains("\"purpose\":\"recovery\""), seen.get(0));
@@ -291,34 +289,32 @@ class BridgeClientTest {
 
     @Test
     void loginVerifyDoesNotClaimAKeycloakLock() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, "{\"valid\": false, \"reason\": \"invalid\"}");
+        answerJson("/v1/realms/acme/users/u-1/codes/verify", 200, Fixtures.json("VerifyResult/invalid"));
         client().verify("acme", "u-1", "ABCD", "ip", null, VerifyPurpose.LOGIN, false);
         assertFalse(seen.get(0).contains("keycloak_locked"), seen.get(0));
     }
 
     @Test
     void registerDeviceReturnsTokenAndMaxAge() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/devices", 201, """
-                {"device_id": "d1", "token": "d1.1700000000.sig", "name": "Chrome on Linux",
-                 "expires_at": "2026-03-01T00:00:00Z", "max_age_seconds": 7776000}""");
+        answerJson("/v1/realms/acme/users/u-1/devices", 201, Fixtures.json("RegisteredDevice/chrome"));
         DeviceRegistration device = client().registerDevice("acme", "u-1", "192.0.2.7", "UA").orElseThrow();
-        assertEquals("d1.1700000000.sig", device.token());
+        assertEquals("0123456789abcdef0123456789abcdef.1700000000.c2lnbmF0dXJl", device.token());
         assertEquals(7776000, device.maxAgeSeconds());
         assertTrue(seen.get(0).startsWith("POST /v1/realms/acme/users/u-1/devices "), seen.get(0));
-        assertFalse(device.toString().contains("sig"));
+        assertFalse(device.toString().contains("c2lnbmF0dXJl"));
     }
 
     @Test
     void registerDeviceWhenRecognitionIsOffGivesNothing() throws Exception {
         answerJson("/v1/realms/acme/users/u-1/devices", 409,
-                "{\"error\": \"device_recognition_disabled\", \"message\": \"x\"}");
+                Fixtures.json("Error/device-recognition-disabled"));
         assertTrue(client().registerDevice("acme", "u-1", "ip", "ua").isEmpty());
     }
 
     @Test
     void checkDevicePostsTheTokenInTheBody() throws Exception {
         answerJson("/v1/realms/acme/users/u-1/devices/check", 200,
-                "{\"recognised\": true, \"device_id\": \"d1\", \"reason\": \"ok\"}");
+                Fixtures.json("DeviceCheck/recognised"));
         DeviceCheck check = client().checkDevice("acme", "u-1", "d1.1.sig", "ip", "ua");
         assertTrue(check.recognised());
         assertTrue(seen.get(0).contains("\"token\":\"d1.1.sig\""));
@@ -327,21 +323,19 @@ class BridgeClientTest {
     @Test
     void checkDeviceWhenRecognitionIsOffIsUnrecognised() throws Exception {
         answerJson("/v1/realms/acme/users/u-1/devices/check", 409,
-                "{\"error\": \"device_recognition_disabled\", \"message\": \"x\"}");
+                Fixtures.json("Error/device-recognition-disabled"));
         assertFalse(client().checkDevice("acme", "u-1", "t", "ip", "ua").recognised());
     }
 
     @Test
     void otherConflictOnCheckIsUnavailable() {
-        answerJson("/v1/realms/acme/users/u-1/devices/check", 409, "{\"error\": \"conflict\", \"message\": \"x\"}");
+        answerJson("/v1/realms/acme/users/u-1/devices/check", 409, Fixtures.json("Error/conflict"));
         assertThrows(BridgeUnavailableException.class, () -> client().checkDevice("acme", "u-1", "t", "ip", "ua"));
     }
 
     @Test
     void listDevicesParsesEveryDevice() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/devices", 200, """
-                {"devices": [{"device_id": "d1", "name": "Firefox on Windows", "first_seen": "2026-01-01T10:00:00Z",
-                              "last_seen": "2026-01-02T10:00:00Z", "last_ip": "192.0.2.7"}]}""");
+        answerJson("/v1/realms/acme/users/u-1/devices", 200, Fixtures.json("Devices/one"));
         List<Device> devices = client().listDevices("acme", "u-1");
         assertEquals(List.of(new Device("d1", "Firefox on Windows", "2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z",
                 "192.0.2.7")), devices);
@@ -349,14 +343,14 @@ class BridgeClientTest {
 
     @Test
     void forgetDevicesSendsTheReason() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/devices/forget", 200, "{\"forgotten\": 2}");
+        answerJson("/v1/realms/acme/users/u-1/devices/forget", 200, Fixtures.json("DevicesForgotten/two"));
         assertEquals(2, client().forgetDevices("acme", "u-1", "keycloak", "password_reset"));
         assertTrue(seen.get(0).contains("\"reason\":\"password_reset\""), seen.get(0));
     }
 
     @Test
     void patchContactSendsOnlyTheGivenFields() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/contact", 200, "{\"email\": \"a@example.org\"}");
+        answerJson("/v1/realms/acme/users/u-1/contact", 200, Fixtures.json("Contact/email-only"));
         client().patchContact("acme", "u-1", new ContactPatch().email("a@example.org"));
         assertEquals("PATCH /v1/realms/acme/users/u-1/contact Bearer bcb_test_key {\"email\":\"a@example.org\"}", seen.get(0));
     }

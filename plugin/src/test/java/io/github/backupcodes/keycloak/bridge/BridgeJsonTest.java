@@ -13,16 +13,13 @@ class BridgeJsonTest {
 
     @Test
     void statusIsReadFromTheDocumentedShape() throws Exception {
-        BridgeStatus status = BridgeJson.parseStatus("""
-                {"enrolled": true, "remaining": 7, "total": 10, "created_at": "2026-01-01T00:00:00Z",
-                 "last_used_at": null, "low": false, "low_threshold": 3, "enroll_required": false,
-                 "lock": {"locked": true, "source": "ldap", "kind": "temporary", "until": null}}""");
+        BridgeStatus status = BridgeJson.parseStatus(Fixtures.json("Status/locked-ldap"));
         assertEquals(new BridgeStatus(true, 7, 10, false, false, true, "ldap", "temporary"), status);
     }
 
     @Test
     void unknownUserStatusMeansNotEnrolled() throws Exception {
-        BridgeStatus status = BridgeJson.parseStatus("{\"enrolled\": false, \"remaining\": 0, \"total\": 0}");
+        BridgeStatus status = BridgeJson.parseStatus(Fixtures.json("Status/unknown-user"));
         assertFalse(status.enrolled());
         assertFalse(status.usable());
     }
@@ -46,14 +43,13 @@ class BridgeJsonTest {
 
     @Test
     void validVerifyCarriesRemainingAndFlags() throws Exception {
-        VerifyResult result = BridgeJson.parseVerify("""
-                {"valid": true, "remaining": 2, "low": true, "enroll_required": false, "reason": "ok", "locked_until": null}""");
+        VerifyResult result = BridgeJson.parseVerify(Fixtures.json("VerifyResult/valid-low"));
         assertEquals(new VerifyResult(true, "ok", 2, true, false), result);
     }
 
     @Test
     void invalidVerifyKeepsTheBridgeReason() throws Exception {
-        VerifyResult result = BridgeJson.parseVerify("{\"valid\": false, \"reason\": \"used\", \"remaining\": 4}");
+        VerifyResult result = BridgeJson.parseVerify(Fixtures.json("VerifyResult/used"));
         assertFalse(result.valid());
         assertEquals("used", result.reason());
     }
@@ -70,9 +66,7 @@ class BridgeJsonTest {
 
     @Test
     void issuedSetKeepsCodesInOrder() throws Exception {
-        IssuedCodes issued = BridgeJson.parseIssued("""
-                {"codes": ["AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH"], "created_at": "2026-01-01T00:00:00Z",
-                 "set_id": "s1", "count": 2}""");
+        IssuedCodes issued = BridgeJson.parseIssued(Fixtures.json("IssuedSet/two-codes"));
         assertEquals(List.of("AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH"), issued.codes());
         assertEquals("s1", issued.setId());
     }
@@ -90,13 +84,14 @@ class BridgeJsonTest {
 
     @Test
     void errorCodeIsReadFromErrorBodies() {
-        assertEquals("rate_limited", BridgeJson.errorCode("{\"error\": \"rate_limited\", \"message\": \"slow down\"}"));
+        assertEquals("rate_limited", BridgeJson.errorCode(Fixtures.json("Error/rate-limited")));
         assertEquals("", BridgeJson.errorCode("<html>502</html>"));
     }
 
     @Test
     void verifyBodyHasTheDocumentedFields() {
         String body = BridgeJson.verifyBody("abcd-efgh", "10.0.0.1", "Firefox", "login");
+        assertEquals(Fixtures.tree(Fixtures.json("VerifyRequest/login")), Fixtures.tree(body));
         assertTrue(body.contains("\"code\":\"abcd-efgh\""));
         assertTrue(body.contains("\"client_ip\":\"10.0.0.1\""));
         assertTrue(body.contains("\"user_agent\":\"Firefox\""));
@@ -111,17 +106,16 @@ class BridgeJsonTest {
 
     @Test
     void sheetBodyUsesSnakeCaseNames() {
-        String body = BridgeJson.sheetBody(new SheetRequest(List.of("A", "B"), "alice", "ACME", "2026-01-01", "es"));
-        assertTrue(body.contains("\"codes\":[\"A\",\"B\"]"));
+        String body = BridgeJson.sheetBody(new SheetRequest(
+                List.of("AAAA-BBBB-CCCC-DDDD", "EEEE-FFFF-GGGG-HHHH"), "alice", "ACME", "2026-01-01", "es"));
+        assertEquals(Fixtures.tree(Fixtures.json("SheetRequest/spanish")), Fixtures.tree(body));
         assertTrue(body.contains("\"realm_display_name\":\"ACME\""));
         assertTrue(body.contains("\"locale\":\"es\""));
     }
 
     @Test
     void statusCarriesTheLockSourceAndKind() throws Exception {
-        BridgeStatus status = BridgeJson.parseStatus("""
-                {"enrolled": true, "remaining": 7, "total": 10,
-                 "lock": {"locked": true, "source": "directory", "kind": "temporary", "until": "2026-01-01T00:00:00Z"}}""");
+        BridgeStatus status = BridgeJson.parseStatus(Fixtures.json("Status/locked-directory"));
         assertEquals("directory", status.lockSource());
         assertEquals("temporary", status.lockKind());
     }
@@ -157,7 +151,7 @@ class BridgeJsonTest {
 
     @Test
     void contactPatchSendsABlankFieldAsNull() {
-        assertEquals("{\"email\":null,\"locale\":\"es\"}",
-                BridgeJson.contactPatchBody(new ContactPatch().email(" ").locale("es")));
+        assertEquals(Fixtures.tree(Fixtures.json("ContactPatch/clear-email")),
+                Fixtures.tree(BridgeJson.contactPatchBody(new ContactPatch().email(" ").locale("es"))));
     }
 }

@@ -1,0 +1,36 @@
+"""The names and limits the bridge shares with the Keycloak provider and the login theme.
+
+They live once, in ``contract.json`` next to this module: the provider's JAR packs the same file
+(``plugin/pom.xml``) and reads it in ``io.github.backupcodes.keycloak.contract.Contract``. Before,
+each side kept its own copy and nothing noticed when one changed. Read at import, so a missing or
+broken file stops the bridge at start-up instead of at the first login.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+PATH: Final = Path(__file__).with_name("contract.json")
+_DATA: Final[dict[str, Any]] = json.loads(PATH.read_text(encoding="utf-8"))
+_PROVIDERS: Final[dict[str, str]] = _DATA["providers"]
+
+AUTHENTICATOR_ID: Final[str] = _PROVIDERS["authenticator"]
+CONDITION_ID: Final[str] = _PROVIDERS["condition"]
+REMEMBER_DEVICE_ID: Final[str] = _PROVIDERS["rememberDevice"]
+PASSWORD_FORM_ID: Final[str] = _PROVIDERS["passwordForm"]
+SETUP_ACTION_ID: Final[str] = _PROVIDERS["setupAction"]
+DEVICES_ACTION_ID: Final[str] = _PROVIDERS["devicesAction"]
+CREDENTIAL_TYPE: Final[str] = _PROVIDERS["credentialType"]
+EVENT_LISTENER_ID: Final[str] = _PROVIDERS["eventListener"]
+THEME: Final[str] = _PROVIDERS["theme"]
+
+ATTR_REMEMBER_DEVICE_DAYS: Final[str] = _DATA["realmAttributes"]["rememberDeviceDays"]
+STALE_AUTHENTICATOR_CONFIG: Final[tuple[str, ...]] = tuple(_DATA["staleAuthenticatorConfig"])
+FORM_FIELDS: Final[dict[str, str]] = dict(_DATA["formFields"])
+TEMPLATES: Final[dict[str, str]] = dict(_DATA["templates"])
+DEVICE_COOKIE: Final[str] = _DATA["deviceCookie"]
+
+CODE_INPUT_MAX_LENGTH: Final[int] = _DATA["limits"]["codeInputMaxLength"]
+REMEMBER_DEVICE_MAX_DAYS: Final[int] = _DATA["limits"]["rememberDeviceMaxDays"]

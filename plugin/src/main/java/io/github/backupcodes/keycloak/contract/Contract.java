@@ -1,0 +1,80 @@
+package io.github.backupcodes.keycloak.contract;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The names and limits the provider shares with the bridge and the login theme, read once from {@code contract.json}:
+ * the bridge's own file ({@code bridge/contract.json}), packed into this JAR by the build, so neither side keeps a
+ * copy that could drift (docs/design.md, "One contract"). A JAR without it fails when Keycloak loads our factories.
+ */
+public final class Contract {
+
+    private static final JsonNode ROOT = load();
+
+    public static final String AUTHENTICATOR_ID = text("providers", "authenticator");
+    public static final String CONDITION_ID = text("providers", "condition");
+    public static final String REMEMBER_DEVICE_ID = text("providers", "rememberDevice");
+    public static final String PASSWORD_FORM_ID = text("providers", "passwordForm");
+    public static final String SETUP_ACTION_ID = text("providers", "setupAction");
+    public static final String DEVICES_ACTION_ID = text("providers", "devicesAction");
+    public static final String CREDENTIAL_TYPE = text("providers", "credentialType");
+    public static final String CREDENTIAL_PROVIDER_ID = text("providers", "credentialProvider");
+    public static final String EVENT_LISTENER_ID = text("providers", "eventListener");
+
+    public static final String ATTR_REMEMBER_DEVICE_DAYS = text("realmAttributes", "rememberDeviceDays");
+    public static final String CONFIG_ENROLL_AFTER_OTP = text("requiredActionConfig", "enrollAfterOtp");
+    public static final String CONFIG_BRIDGE_BUDGET_MS = text("requiredActionConfig", "bridgeBudgetMs");
+
+    /** Set to "true" once a backup code was accepted in this authentication session, in any flow. */
+    public static final String NOTE_PASSED = text("authNotes", "passed");
+    /** Set to "true" when the remember-device cookie was recognised by the bridge for this user. */
+    public static final String NOTE_DEVICE_RECOGNISED = text("authNotes", "deviceRecognised");
+
+    public static final String FIELD_CODE = text("formFields", "code");
+    public static final String FIELD_TRY_AGAIN = text("formFields", "tryAgain");
+    public static final String FIELD_LOW_CHOICE = text("formFields", "lowChoice");
+    public static final String FIELD_CONFIRM = text("formFields", "confirm");
+    public static final String FIELD_GENERATE = text("formFields", "generate");
+    public static final String FIELD_DOWNLOAD = text("formFields", "download");
+    public static final String FIELD_FORGET_ALL = text("formFields", "forgetAll");
+    public static final String LOW_CHOICE_REGENERATE = ROOT.path("lowChoiceRegenerate").asText();
+
+    public static final String TEMPLATE_LOGIN = text("templates", "login");
+    public static final String TEMPLATE_LOW = text("templates", "low");
+    public static final String TEMPLATE_UNAVAILABLE = text("templates", "unavailable");
+    public static final String TEMPLATE_SETUP = text("templates", "setup");
+    public static final String TEMPLATE_DEVICES = text("templates", "devices");
+
+    public static final String DEVICE_COOKIE = ROOT.path("deviceCookie").asText();
+
+    /** Longest typed code the provider sends to the bridge (the bridge's normaliser has the same cap). */
+    public static final int CODE_INPUT_MAX_LENGTH = ROOT.path("limits").path("codeInputMaxLength").asInt();
+    public static final int REMEMBER_DEVICE_MAX_DAYS = ROOT.path("limits").path("rememberDeviceMaxDays").asInt();
+
+    private Contract() {
+    }
+
+    private static JsonNode load() {
+        try (InputStream in = Contract.class.getResourceAsStream("contract.json")) {
+            if (in == null) {
+                throw new IllegalStateException("contract.json is missing from the provider JAR");
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("contract.json is unreadable", e);
+        }
+    }
+
+    private static String text(String section, String key) {
+        JsonNode value = ROOT.path(section).path(key);
+        if (!value.isTextual() || value.asText().isBlank()) {
+            throw new IllegalStateException("contract.json lacks " + section + "." + key);
+        }
+        return value.asText();
+    }
+}
