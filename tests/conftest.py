@@ -35,4 +35,5 @@ pytest_plugins = [
     "tests.fixtures.slapd",
     "tests.fixtures.keycloak",
     "tests.fixtures.bridge_server",
+    "tests.fixtures.cluster",
 ]

@@ -4,10 +4,13 @@ import org.apache.http.HttpEntity;
 import org.apache.http.client.config.RequestConfig;
 import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpDelete;
+import org.apache.http.client.methods.HttpEntityEnclosingRequestBase;
 import org.apache.http.client.methods.HttpGet;
 import org.apache.http.client.methods.HttpPatch;
 import org.apache.http.client.methods.HttpPost;
 import org.apache.http.client.methods.HttpRequestBase;
+import org.apache.http.conn.ConnectTimeoutException;
+import org.apache.http.conn.ConnectionPoolTimeoutException;
 import org.apache.http.entity.ContentType;
 import org.apache.http.entity.StringEntity;
 import org.apache.http.impl.client.CloseableHttpClient;
@@ -16,6 +19,9 @@ import org.jboss.logging.Logger;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -33,6 +39,11 @@ import java.util.concurrent.TimeUnit;
  * timeout, and is aborted at the budget's deadline: a socket timeout alone restarts with every byte read, so a bridge
  * that answers a byte at a time, or the HTTP client's own retries, could otherwise hold a Keycloak worker thread far
  * beyond it.
+ *
+ * <p>With several bridge URLs, a call goes to the first one that accepts a connection, each connect limited to
+ * {@link BridgeEndpoints#connectMillis()} while another URL remains. A call moves on to the next URL only when it
+ * cannot have reached the bridge (the connection was refused or timed out), or when it is a read (GET). A verify
+ * or issue that was sent and then failed is never sent again: the first instance may have spent the code.
  */
 public class BridgeClient {
 
@@ -43,21 +54,27 @@ public class BridgeClient {
     private static final ScheduledThreadPoolExecutor DEADLINES = deadlineTimer();
 
     private final CloseableHttpClient http;
-    private final String baseUrl;
+    private final BridgeEndpoints endpoints;
     private final String bearer;
     private final CallBudget budget;
 
-    /** @param budget shared by every call of this client (and, through {@code BridgeAccess}, of the whole request) */
-    public BridgeClient(CloseableHttpClient http, String baseUrl, String bearer, CallBudget budget) {
+    /**
+     * @param baseUrls one bridge URL, or several comma-separated (tried in order, see {@link BridgeEndpoints})
+     * @param budget   shared by every call of this client (and, through {@code BridgeAccess}, of the whole request)
+     */
+    public BridgeClient(CloseableHttpClient http, String baseUrls, String bearer, CallBudget budget) {
+        this(http, BridgeEndpoints.shared(baseUrls), bearer, budget);
+    }
+
+    public BridgeClient(CloseableHttpClient http, BridgeEndpoints endpoints, String bearer, CallBudget budget) {
         this.http = http;
-        this.baseUrl = baseUrl;
+        this.endpoints = endpoints;
         this.bearer = bearer;
         this.budget = budget;
     }
 
     public BridgeStatus status(String realm, String userId) throws BridgeUnavailableException {
-        HttpGet get = new HttpGet(codesUrl(realm, userId));
-        Reply reply = execute(get, MAX_JSON_BYTES, "status");
+        Reply reply = execute(Call.read(codesPath(realm, userId)), MAX_JSON_BYTES, "status");
         requireOk(reply, "status");
         return BridgeJson.parseStatus(reply.text());
     }
@@ -78,9 +95,9 @@ public class BridgeClient {
 
     private VerifyResult verify(String realm, String userId, String code, String clientIp, String userAgent,
                                 String purpose, boolean keycloakLocked) throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(codesUrl(realm, userId) + "/verify");
-        post.setEntity(json(BridgeJson.verifyBody(code, clientIp, userAgent, purpose, keycloakLocked)));
-        Reply reply = execute(post, MAX_JSON_BYTES, "verify");
+        Call call = Call.post(codesPath(realm, userId) + "/verify",
+                BridgeJson.verifyBody(code, clientIp, userAgent, purpose, keycloakLocked));
+        Reply reply = execute(call, MAX_JSON_BYTES, "verify");
         if (reply.status() == 429) {
             return VerifyResult.rejectedLocally("rate_limited");
         }
@@ -94,24 +111,22 @@ public class BridgeClient {
 
     public IssuedCodes issue(String realm, String userId, String actor, String clientIp, String userAgent)
             throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(codesUrl(realm, userId));
-        post.setEntity(json(BridgeJson.issueBody(actor, clientIp, userAgent)));
-        Reply reply = execute(post, MAX_JSON_BYTES, "issue");
+        Call call = Call.post(codesPath(realm, userId), BridgeJson.issueBody(actor, clientIp, userAgent));
+        Reply reply = execute(call, MAX_JSON_BYTES, "issue");
         requireOk(reply, "issue");
         return BridgeJson.parseIssued(reply.text());
     }
 
     public void revoke(String realm, String userId) throws BridgeUnavailableException {
-        Reply reply = execute(new HttpDelete(codesUrl(realm, userId)), MAX_JSON_BYTES, "revoke");
+        Reply reply = execute(new Call("DELETE", codesPath(realm, userId), null), MAX_JSON_BYTES, "revoke");
         if (reply.status() != 404) {
             requireOk(reply, "revoke");
         }
     }
 
     public byte[] sheet(SheetFormat format, SheetRequest sheet) throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(baseUrl + "/v1/sheets/" + format.path());
-        post.setEntity(json(BridgeJson.sheetBody(sheet)));
-        Reply reply = execute(post, MAX_SHEET_BYTES, "sheet");
+        Call call = Call.post("/v1/sheets/" + format.path(), BridgeJson.sheetBody(sheet));
+        Reply reply = execute(call, MAX_SHEET_BYTES, "sheet");
         requireOk(reply, "sheet");
         return reply.body();
     }
@@ -119,9 +134,8 @@ public class BridgeClient {
     /** Empty when the bridge has device recognition turned off (409 {@code device_recognition_disabled}). */
     public Optional<DeviceRegistration> registerDevice(String realm, String userId, String clientIp, String userAgent)
             throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(devicesUrl(realm, userId));
-        post.setEntity(json(BridgeJson.deviceBody(clientIp, userAgent)));
-        Reply reply = execute(post, MAX_JSON_BYTES, "device register");
+        Call call = Call.post(devicesPath(realm, userId), BridgeJson.deviceBody(clientIp, userAgent));
+        Reply reply = execute(call, MAX_JSON_BYTES, "device register");
         if (recognitionDisabled(reply)) {
             return Optional.empty();
         }
@@ -131,9 +145,9 @@ public class BridgeClient {
 
     public DeviceCheck checkDevice(String realm, String userId, String token, String clientIp, String userAgent)
             throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(devicesUrl(realm, userId) + "/check");
-        post.setEntity(json(BridgeJson.deviceCheckBody(token, clientIp, userAgent)));
-        Reply reply = execute(post, MAX_JSON_BYTES, "device check");
+        Call call = Call.post(devicesPath(realm, userId) + "/check",
+                BridgeJson.deviceCheckBody(token, clientIp, userAgent));
+        Reply reply = execute(call, MAX_JSON_BYTES, "device check");
         if (recognitionDisabled(reply)) {
             return DeviceCheck.DISABLED;
         }
@@ -142,7 +156,7 @@ public class BridgeClient {
     }
 
     public List<Device> listDevices(String realm, String userId) throws BridgeUnavailableException {
-        Reply reply = execute(new HttpGet(devicesUrl(realm, userId)), MAX_JSON_BYTES, "device list");
+        Reply reply = execute(Call.read(devicesPath(realm, userId)), MAX_JSON_BYTES, "device list");
         if (recognitionDisabled(reply)) {
             return List.of();
         }
@@ -152,9 +166,8 @@ public class BridgeClient {
 
     /** How many devices were forgotten. {@code reason} is e.g. {@code password_reset} or {@code user}. */
     public int forgetDevices(String realm, String userId, String actor, String reason) throws BridgeUnavailableException {
-        HttpPost post = new HttpPost(devicesUrl(realm, userId) + "/forget");
-        post.setEntity(json(BridgeJson.forgetBody(actor, reason)));
-        Reply reply = execute(post, MAX_JSON_BYTES, "device forget");
+        Call call = Call.post(devicesPath(realm, userId) + "/forget", BridgeJson.forgetBody(actor, reason));
+        Reply reply = execute(call, MAX_JSON_BYTES, "device forget");
         if (recognitionDisabled(reply)) {
             return 0;
         }
@@ -166,9 +179,8 @@ public class BridgeClient {
         if (patch.isEmpty()) {
             return;
         }
-        HttpPatch request = new HttpPatch(userUrl(realm, userId) + "/contact");
-        request.setEntity(json(BridgeJson.contactPatchBody(patch)));
-        Reply reply = execute(request, MAX_JSON_BYTES, "contact patch");
+        Call call = new Call("PATCH", userPath(realm, userId) + "/contact", BridgeJson.contactPatchBody(patch));
+        Reply reply = execute(call, MAX_JSON_BYTES, "contact patch");
         requireOk(reply, "contact patch");
     }
 
@@ -180,30 +192,59 @@ public class BridgeClient {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private String userUrl(String realm, String userId) {
-        return baseUrl + "/v1/realms/" + segment(realm) + "/users/" + segment(userId);
+    private static String userPath(String realm, String userId) {
+        return "/v1/realms/" + segment(realm) + "/users/" + segment(userId);
     }
 
-    private String codesUrl(String realm, String userId) {
-        return userUrl(realm, userId) + "/codes";
+    private static String codesPath(String realm, String userId) {
+        return userPath(realm, userId) + "/codes";
     }
 
-    private String devicesUrl(String realm, String userId) {
-        return userUrl(realm, userId) + "/devices";
+    private static String devicesPath(String realm, String userId) {
+        return userPath(realm, userId) + "/devices";
     }
 
     private static StringEntity json(String body) {
         return new StringEntity(body, ContentType.APPLICATION_JSON);
     }
 
-    private Reply execute(HttpRequestBase request, int maxBytes, String operation) throws BridgeUnavailableException {
+    /**
+     * The call on the first URL that takes it, within the budget. Moves on to the next URL only when this one
+     * cannot have received the request, or the call is a read; otherwise the first failure is final.
+     */
+    private Reply execute(Call call, int maxBytes, String operation) throws BridgeUnavailableException {
+        List<String> order = endpoints.order();
+        for (int i = 0; ; i++) {
+            String base = order.get(i);
+            boolean another = i + 1 < order.size();
+            try {
+                Reply reply = send(call, base, another, maxBytes, operation);
+                endpoints.markUp(base);
+                return reply;
+            } catch (Attempt failed) {
+                if (failed.notSent && failed.instanceDown) {
+                    endpoints.markDown(base);
+                }
+                if (!another || budget.spent() || !(failed.notSent || call.retrySafe())) {
+                    throw failed.unavailable;
+                }
+                LOG.warnf("backup-codes bridge %s call moves to the next bridge URL (%s)", operation, failed.why);
+            }
+        }
+    }
+
+    /** One attempt on one URL; {@link Attempt} says whether the request can have reached it. */
+    private Reply send(Call call, String base, boolean another, int maxBytes, String operation)
+            throws BridgeUnavailableException, Attempt {
         int remaining = budget.remainingMillis();
         if (remaining == 0) {
             LOG.warnf("backup-codes bridge %s call skipped: the %d ms budget for this request is spent",
                     operation, budget.totalMillis());
             throw new BridgeUnavailableException("bridge " + operation + " call skipped: time budget spent");
         }
-        request.setConfig(limits(remaining));
+        HttpRequestBase request = call.request(base);
+        int connect = another ? Math.min(remaining, endpoints.connectMillis()) : remaining;
+        request.setConfig(limits(remaining, connect, !call.retrySafe()));
         request.setHeader("Authorization", "Bearer " + bearer);
         request.setHeader("Accept", "application/json, application/pdf, text/plain");
         ScheduledFuture<?> abort = DEADLINES.schedule(request::abort, remaining, TimeUnit.MILLISECONDS);
@@ -215,19 +256,43 @@ public class BridgeClient {
             String why = budget.spent() ? "no answer within the " + budget.totalMillis() + " ms budget"
                     : e.getClass().getSimpleName();
             LOG.warnf("backup-codes bridge %s call failed: %s", operation, why);
-            throw new BridgeUnavailableException("bridge " + operation + " call failed: " + why, e);
+            throw new Attempt(why, notSent(e), !(e instanceof ConnectionPoolTimeoutException),
+                    new BridgeUnavailableException("bridge " + operation + " call failed: " + why, e));
         } finally {
             abort.cancel(false);
             request.releaseConnection();
         }
     }
 
+    /**
+     * True when the request cannot have reached a bridge: no connection was made (refused, timed out, no route,
+     * unknown host) or none was handed out by the pool. Anything later (a reset, a read timeout, no answer) may
+     * come after the bridge received and acted on it.
+     */
+    static boolean notSent(Throwable e) {
+        return e instanceof ConnectException
+                || e instanceof ConnectTimeoutException
+                || e instanceof NoRouteToHostException
+                || e instanceof UnknownHostException;
+    }
+
     /** Pool wait, connect and each read may each take at most what is left; the abort bounds them together. */
     static RequestConfig limits(int remainingMillis) {
+        return limits(remainingMillis, remainingMillis, false);
+    }
+
+    /**
+     * As {@link #limits(int)} with a shorter connect limit when another URL remains. For calls that are never
+     * re-sent, a pooled connection is checked before use: a keep-alive connection to an instance that has died
+     * since would otherwise take the request and fail it after sending, which counts as "may have arrived".
+     */
+    @SuppressWarnings("deprecation")
+    static RequestConfig limits(int remainingMillis, int connectMillis, boolean checkPooledConnection) {
         return RequestConfig.custom()
                 .setConnectionRequestTimeout(remainingMillis)
-                .setConnectTimeout(remainingMillis)
+                .setConnectTimeout(connectMillis)
                 .setSocketTimeout(remainingMillis)
+                .setStaleConnectionCheckEnabled(checkPooledConnection)
                 .build();
     }
 
@@ -271,6 +336,51 @@ public class BridgeClient {
                 out.write(buffer, 0, n);
             }
             return out.toByteArray();
+        }
+    }
+
+    /** What to send, relative to a bridge URL; only reads may be sent to a second instance after any failure. */
+    private record Call(String method, String path, String body) {
+        static Call read(String path) {
+            return new Call("GET", path, null);
+        }
+
+        static Call post(String path, String body) {
+            return new Call("POST", path, body);
+        }
+
+        boolean retrySafe() {
+            return "GET".equals(method);
+        }
+
+        HttpRequestBase request(String base) {
+            String url = base + path;
+            HttpRequestBase request = switch (method) {
+                case "GET" -> new HttpGet(url);
+                case "DELETE" -> new HttpDelete(url);
+                case "PATCH" -> new HttpPatch(url);
+                default -> new HttpPost(url);
+            };
+            if (body != null && request instanceof HttpEntityEnclosingRequestBase withBody) {
+                withBody.setEntity(json(body));
+            }
+            return request;
+        }
+    }
+
+    /** A failed attempt on one URL, and whether the request can have reached that bridge. */
+    private static final class Attempt extends Exception {
+        private final String why;
+        private final boolean notSent;
+        private final boolean instanceDown;
+        private final BridgeUnavailableException unavailable;
+
+        Attempt(String why, boolean notSent, boolean instanceDown, BridgeUnavailableException cause) {
+            super(why, null, false, false);
+            this.why = why;
+            this.notSent = notSent;
+            this.instanceDown = instanceDown;
+            this.unavailable = cause;
         }
     }
 

@@ -1,11 +1,16 @@
 package io.github.backupcodes.keycloak.bridge;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Server-level bridge location and credential: from the SPI scope ({@code --spi-authenticator--backup-code--bridge-url},
  * {@code ...--api-key}), else from {@code BACKUP_CODES_BRIDGE_URL} / {@code BACKUP_CODES_BRIDGE_API_KEY}.
+ *
+ * <p>{@code bridgeUrl} may name several bridge instances, comma-separated ({@code http://a:8000,http://b:8000}):
+ * they are tried in that order, a refused one skipped for a while ({@link BridgeEndpoints}). One URL, the original
+ * form, is a list of one.
  *
  * <p>Deliberately not per-realm: realm admins can read execution config, and must not see the bridge key.
  * The key may be a vault reference ({@code ${vault.name}}), resolved per request by {@link ApiKeyResolver}.
@@ -24,7 +29,7 @@ public record BridgeSettings(String bridgeUrl, String apiKey, int budgetMillis) 
     public static final String BUDGET_ENV = "BACKUP_CODES_BRIDGE_BUDGET_MS";
 
     public BridgeSettings {
-        bridgeUrl = stripTrailingSlashes(blankToNull(bridgeUrl));
+        bridgeUrl = normalizeUrls(bridgeUrl);
         apiKey = blankToNull(apiKey);
     }
 
@@ -48,6 +53,11 @@ public record BridgeSettings(String bridgeUrl, String apiKey, int budgetMillis) 
         return new BridgeSettings(url, key, budgetMillis);
     }
 
+    /** The configured bridge instances in order of preference (empty when none). */
+    public List<String> bridgeUrls() {
+        return BridgeEndpoints.parse(bridgeUrl);
+    }
+
     public boolean configured() {
         return bridgeUrl != null && apiKey != null;
     }
@@ -66,14 +76,9 @@ public record BridgeSettings(String bridgeUrl, String apiKey, int budgetMillis) 
         return value == null || value.isBlank() ? null : value.trim();
     }
 
-    private static String stripTrailingSlashes(String url) {
-        if (url == null) {
-            return null;
-        }
-        String result = url;
-        while (result.endsWith("/")) {
-            result = result.substring(0, result.length() - 1);
-        }
-        return result;
+    /** Each URL trimmed and without trailing slashes, joined by commas; null when none is left. */
+    private static String normalizeUrls(String value) {
+        List<String> urls = BridgeEndpoints.parse(value);
+        return urls.isEmpty() ? null : String.join(",", urls);
     }
 }

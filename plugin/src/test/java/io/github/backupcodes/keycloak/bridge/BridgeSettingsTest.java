@@ -44,6 +44,14 @@ class BridgeSettingsTest {
     }
 
     @Test
+    void severalUrlsAreKeptInOrderEachWithoutTrailingSlashes() {
+        BridgeSettings settings = BridgeSettings.resolve(
+                Map.of("bridge-url", "http://a:1/, http://b:2//")::get, Map.of());
+        assertEquals("http://a:1,http://b:2", settings.bridgeUrl());
+        assertEquals(java.util.List.of("http://a:1", "http://b:2"), settings.bridgeUrls());
+    }
+
+    @Test
     void missingKeyMeansNotConfigured() {
         BridgeSettings settings = BridgeSettings.resolve(Map.of("bridge-url", "http://b:1")::get, Map.of());
         assertNull(settings.apiKey());
