@@ -22,7 +22,7 @@ from typing import Any
 from bridge.settings import Settings, SettingsError
 
 EXIT_ERROR = 2
-PLUGIN_MODULES = ("bridge.realm", "bridge.ldap.sync")
+PLUGIN_MODULES = ("bridge.realm.cli", "bridge.ldap.cli")
 
 log = logging.getLogger("bridge.cli")
 
