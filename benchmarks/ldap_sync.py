@@ -23,7 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.ldap.sync import LdapSync, StaticResolver  # noqa: E402
+from bridge.ldap.resolvers import StaticResolver  # noqa: E402
+from bridge.ldap.sync import LdapSync  # noqa: E402
 from bridge.service import BackupCodes  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 from bridge.store import db  # noqa: E402

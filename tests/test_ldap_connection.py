@@ -7,8 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from bridge.ldap.connection import DirectoryUnavailable, LdapDirectory
 from bridge.ldap.directory import profile_for
-from bridge.ldap.sync import DirectoryUnavailable, LdapDirectory, LdapSync, StaticResolver, retry_delay
+from bridge.ldap.resolvers import StaticResolver
+from bridge.ldap.run import retry_delay
+from bridge.ldap.sync import LdapSync
 from bridge.service import BackupCodes
 from bridge.settings import Settings
 from bridge.store import db

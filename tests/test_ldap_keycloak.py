@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bridge.ldap.directory import DirectoryAccount
-from bridge.ldap.sync import KeycloakUserResolver, LdapSync
+from bridge.ldap.resolvers import KeycloakUserResolver
+from bridge.ldap.sync import LdapSync
 from bridge.service import BackupCodes
 from bridge.settings import Settings
 from bridge.store import db

@@ -527,3 +527,43 @@ def test_status_flags_a_missing_event_listener() -> None:
     lines = installer.describe(installed_state(eventsListeners=["jboss-logging"]))
 
     assert any(line.startswith("! event listeners: jboss-logging") for line in lines)
+
+
+# ------------------------------------------------------------------------------------------ applying
+
+
+def every_kind_planned() -> set[str]:
+    """The step kinds of plans that, together, take every branch of the planner."""
+    disabled = {a: {"alias": a, "providerId": a, "enabled": False} for a in installer.REQUIRED_ACTIONS}
+    plans = [
+        fresh_plan(enable_brute_force=True),
+        installer.plan_install(
+            replace(installed_state(), required_actions=disabled), installer.InstallOptions()
+        ),
+        installer.plan_install(
+            installed_state(attributes={}), installer.InstallOptions(reset_mode=installer.CODE_ONLY)
+        ),
+        installer.plan_uninstall(installed_state()),
+        installer.plan_install(
+            replace(installed_state(), step_configs=(stale_config(low_threshold="3"),)),
+            installer.InstallOptions(),
+        ),
+    ]
+    return {change.kind for plan in plans for change in plan}
+
+
+def test_every_step_the_planner_plans_has_exactly_one_registered_verb() -> None:
+    from bridge.realm.apply import VERBS
+
+    assert every_kind_planned() == set(VERBS)
+
+
+def test_a_step_without_a_verb_is_refused_before_anything_is_done() -> None:
+    from bridge.realm.apply import Installer
+
+    echoed: list[str] = []
+    with pytest.raises(installer.RealmInstallError, match="no verb"):
+        Installer(admin=None, realm="r").apply(
+            [installer.Change("drop_realm", "drop it")], echo=echoed.append
+        )
+    assert echoed == []

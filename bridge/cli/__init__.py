@@ -19,7 +19,7 @@ from bridge.settings import SettingsError
 __all__ = ["EXIT_ERROR", "CliError", "build_parser", "main"]
 
 EXIT_ERROR = 2
-PLUGIN_MODULES = ("bridge.realm", "bridge.ldap.sync")
+PLUGIN_MODULES = ("bridge.realm.cli", "bridge.ldap.cli")
 
 log = logging.getLogger("bridge.cli")
 

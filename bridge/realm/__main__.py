@@ -3,7 +3,7 @@
 import os
 import sys
 
-from bridge.realm import main
+from bridge.realm.cli import main
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")
 sys.exit(main())
