@@ -12,45 +12,25 @@ gets a whole /64, so counting per address would let it spread its guesses over 2
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Connection
 
+from bridge.domain.addresses import DEFAULT_IPV6_PREFIX, canonical_ip, client_key
 from bridge.store.db import Upsert
 from bridge.store.schema import rate_limits
 
 KEY_LENGTH = 128
-DEFAULT_IPV6_PREFIX = 64
-
-
-def canonical_ip(text: str) -> str:
-    """The one spelling of the address ``text``, for counting, auditing and notifying alike.
-
-    IPv4-mapped IPv6 (``::ffff:192.0.2.7``) is the IPv4 address it maps, a zone id (``%eth0``) is
-    dropped (it names the receiving interface, not the client), and IPv6 is written compressed in lower
-    case. Anything that is not an address raises ``ValueError`` (the API answers 400).
-    """
-    address = ipaddress.ip_address(text)
-    if isinstance(address, ipaddress.IPv6Address):
-        address = ipaddress.IPv6Address(text.partition("%")[0])
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-    return str(address)
-
-
-def client_key(text: str | None, *, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
-    """The rate-limit bucket of a client: its IPv4 address, or the ``ipv6_prefix`` network of its IPv6.
-
-    ``None`` (a caller that knows no address) is one bucket of its own, ``-``.
-    """
-    if text is None:
-        return "-"
-    address = ipaddress.ip_address(canonical_ip(text))
-    if isinstance(address, ipaddress.IPv4Address) or ipv6_prefix == address.max_prefixlen:
-        return str(address)
-    return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
+__all__ = [
+    "DEFAULT_IPV6_PREFIX",
+    "Decision",
+    "RateLimiter",
+    "canonical_ip",
+    "client_key",
+    "purge",
+    "window_start",
+]
 
 
 @dataclass(frozen=True)
