@@ -69,6 +69,7 @@ class Snapshot:
     locks: tuple[Lock, ...] = ()
     candidate: Candidate | None = None
     unused: int = 0  # the user's unused codes
+    contact: dict[str, str | None] | None = None  # email, locale, display_name: where a mail goes
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Events:
         user_agent: str | None = None,
         mail: str | None = None,
         mail_context: Mapping[str, Any] | None = None,
+        contact: Any = ...,
     ) -> None:
         """The audit row of ``event``; with ``mail``, the user's mail of that kind too."""
         audit.record(
@@ -59,7 +60,7 @@ class Events:
             at=at,
         )
         if mail is not None and user_id is not None:
-            self.mail(conn, realm, user_id, mail, mail_context or {})
+            self.mail(conn, realm, user_id, mail, mail_context or {}, contact=contact)
 
     def mail(
         self,
@@ -71,8 +72,14 @@ class Events:
         *,
         to_address: str | None = None,
         locale: str | None = None,
+        contact: Any = ...,
     ) -> None:
-        """Queue one mail to the user (or to ``to_address``), in the caller's transaction."""
+        """Queue one mail to the user (or to ``to_address``), in the caller's transaction.
+
+        ``contact``: the user's contact as the caller read it already (None: none), so the outbox need
+        not look it up again; ``...``: not read.
+        """
+        extra = {} if contact is ... else {"contact": contact}
         self._enqueue(
             conn,
             realm=realm,
@@ -81,4 +88,5 @@ class Events:
             context=dict(context),
             to_address=to_address,
             locale=locale,
+            **extra,
         )

@@ -19,6 +19,7 @@ The rules are :mod:`bridge.domain.verification`; this module only moves data bet
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -38,6 +39,12 @@ from bridge.service.recovery import recover
 from bridge.store import codes as code_rows
 from bridge.store import locks as lock_rows
 from bridge.store import verification as reads
+
+
+@dataclass(frozen=True)
+class Counted:
+    allowed: bool
+    snapshot: Snapshot
 
 
 class Verification:
@@ -97,14 +104,14 @@ class Verification:
         self, attempt: Attempt, canonical: str | None, now: datetime
     ) -> VerifyResult | tuple[Snapshot, lock_rules.Outcome, int]:
         """Before the hash, in one short transaction: rate limit, the read, the decision and its write."""
+        selector = codes.selector_of(canonical) if canonical is not None else ""
         with self._ctx.engine.begin() as conn:
-            if not self._within_rate_limit(conn, attempt, now):
+            counted = self._count_and_read(conn, attempt, selector, now)
+            if not counted.allowed:
                 return self._refuse(conn, attempt, rules.RATE_LIMITED, now)
             if canonical is None:
                 return self._refuse(conn, attempt, rules.MALFORMED, now)
-            snapshot = reads.read(
-                conn, attempt.realm, attempt.user_id, codes.selector_of(canonical), self._ctx.settings, now
-            )
+            snapshot = counted.snapshot
             decision = rules.decide(snapshot, attempt.purpose, now)
             if decision.forget_failures:
                 lock_rows.release_expired(
@@ -132,12 +139,26 @@ class Verification:
             return self._refuse(conn, attempt, Decision(refusal=Reason.LOCKED, locked_until=lock.until), now)
         return snapshot, admission.outcome, admission.batch
 
-    def _within_rate_limit(self, conn: Connection, attempt: Attempt, now: datetime) -> bool:
-        """Counted per realm and client: a realm's Keycloak (or its key) names the client address, so a
-        shared count would let one realm spend the budget another realm's users sign in from."""
-        client = ratelimit.client_key(attempt.client_ip, ipv6_prefix=self._ctx.settings.ip_rate_ipv6_prefix)
-        key = f"verify:{attempt.realm}:{client}"
-        return self._ip_limit.hit(conn, key, epoch_seconds=int(now.timestamp())).allowed
+    def _count_and_read(self, conn: Connection, attempt: Attempt, selector: str, now: datetime) -> Counted:
+        """The rate limit's count and the decision's read, in one statement when the limit is on.
+
+        Counted per realm and client: a realm's Keycloak (or its key) names the client address, so a
+        shared count would let one realm spend the budget another realm's users sign in from.
+        """
+        settings = self._ctx.settings
+        params = reads.params(attempt.realm, attempt.user_id, selector)
+        if not self._ip_limit.enabled:
+            snapshot = reads.read(conn, attempt.realm, attempt.user_id, selector, settings, now)
+            return Counted(allowed=True, snapshot=snapshot)
+        client = ratelimit.client_key(attempt.client_ip, ipv6_prefix=settings.ip_rate_ipv6_prefix)
+        decision = self._ip_limit.hit(
+            conn,
+            f"verify:{attempt.realm}:{client}",
+            epoch_seconds=int(now.timestamp()),
+            statement=reads.COUNT_AND_READ,
+            params=params,
+        )
+        return Counted(allowed=decision.allowed, snapshot=reads.snapshot(decision.row, settings, now))
 
     def _refuse(self, conn: Connection, attempt: Attempt, decision: Decision, now: datetime) -> VerifyResult:
         assert decision.refusal is not None
@@ -187,6 +208,7 @@ class Verification:
                 "purpose": attempt.purpose.value,
             },
             mail=None if recovery else "code_used",
+            contact=snapshot.contact,
             mail_context={
                 "when": now.isoformat(),
                 "remaining": remaining,
@@ -205,9 +227,8 @@ class Verification:
                 cleared_locks=cleared,
             )
         if result.announce_low:
-            self._ctx.events.mail(
-                conn, realm, user_id, "codes_low", {"remaining": remaining, "threshold": policy.low_threshold}
-            )
+            context = {"remaining": remaining, "threshold": policy.low_threshold}
+            self._ctx.events.mail(conn, realm, user_id, "codes_low", context, contact=snapshot.contact)
         return VerifyResult(
             valid=True,
             reason=Reason.OK,
@@ -256,6 +277,7 @@ class Verification:
                     "until": placed.isoformat(),
                 },
                 mail="locked",
+                contact=snapshot.contact,
                 mail_context={
                     "when": now.isoformat(),
                     "until": placed.isoformat(),
