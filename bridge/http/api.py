@@ -28,7 +28,8 @@ from werkzeug.routing import BaseConverter
 
 from bridge.domain import codes
 from bridge.ops import metrics
-from bridge.service import BackupCodes, DeviceRecognitionDisabled, PermanentLockError
+from bridge.service import BackupCodes, DeviceRecognitionDisabled
+from bridge.service.devices import DISABLED_MESSAGE
 from bridge.service.policy import PolicyError
 from bridge.settings import Settings
 from bridge.store import api_keys, audit
@@ -495,7 +496,7 @@ def delete_contact(realm: str, user_id: str) -> Response:
 def _devices_enabled() -> BackupCodes:
     service = _bridge().service
     if not _bridge().settings.device_cookie_key:
-        raise DeviceRecognitionDisabled("device recognition is disabled (no device cookie key configured)")
+        raise DeviceRecognitionDisabled(DISABLED_MESSAGE)
     return service
 
 
@@ -675,31 +676,3 @@ def sheet_txt() -> Response:
     response = Response(sheet.render_txt(code_sheet), mimetype="text/plain")
     response.headers["Content-Disposition"] = 'attachment; filename="backup-codes.txt"'
     return response
-
-
-# ------------------------------------------------------------------------------------ domain errors
-
-
-@blueprint.errorhandler(PermanentLockError)
-def _permanent_lock(exc: PermanentLockError) -> Response:
-    return error_response(409, "permanent_lock", str(exc))
-
-
-@blueprint.errorhandler(DeviceRecognitionDisabled)
-def _devices_disabled(_exc: DeviceRecognitionDisabled) -> Response:
-    return error_response(
-        409,
-        "device_recognition_disabled",
-        "device recognition is disabled: set BACKUP_CODES_DEVICE_COOKIE_KEY to enable it",
-    )
-
-
-@blueprint.errorhandler(PolicyError)
-def _policy_error(exc: PolicyError) -> Response:
-    return error_response(422, "policy_invalid", str(exc))
-
-
-@blueprint.errorhandler(ValueError)
-def _refused(exc: ValueError) -> Response:
-    """The service's own checks (ids, contact fields, lock times): their messages name fields, not values."""
-    return error_response(400, "invalid_request", str(exc)[:300])
