@@ -119,18 +119,14 @@ def enqueue(
 ) -> int | None:
     """Queue one mail in the caller's transaction; None when the user has no usable address.
 
-    ``contact``: the user's ``email``, ``locale`` and ``display_name`` when the caller read them
-    already (None: the user has none), which saves the lookup on the verification path.
-
+    ``contact``: the user's email, locale and display_name if the caller read them (None: none).
     Raises ValueError for an unknown kind or a context key that is unknown or names a secret: those
     are programming errors, found by tests, never by users.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; expected one of {', '.join(KINDS)}")
     values = clean_context(context)
-    if contact is ...:
-        row = conn.execute(_CONTACT, {"p_realm": realm, "p_user_id": user_id}).first()
-        contact = None if row is None else row._asdict()
+    contact = _contact(conn, realm, user_id) if contact is ... else contact
     if contact is not None:
         to_address = to_address if to_address is not None else contact["email"]
         locale = locale or contact["locale"]
@@ -160,6 +156,11 @@ def enqueue(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+def _contact(conn: Connection, realm: str, user_id: str) -> dict[str, Any] | None:
+    row = conn.execute(_CONTACT, {"p_realm": realm, "p_user_id": user_id}).first()
+    return None if row is None else row._asdict()
 
 
 def clean_context(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bridge.errors import InvalidRequest
+
 SOURCES = ("codes", "keycloak", "directory")
 KINDS = ("temporary", "permanent")
 TEMPORARY = "temporary"
@@ -171,6 +173,17 @@ def effective(rows: Iterable[Lock]) -> LockState:
         return LockState(locked=True, source=first.source, kind=PERMANENT, until=None)
     last = max(active, key=lambda row: row.expires_at or row.locked_at)
     return LockState(locked=True, source=last.source, kind=TEMPORARY, until=last.expires_at)
+
+
+def checked_lock(source: str, kind: str, expires_at: datetime | None) -> datetime | None:
+    """The expiry a lock of this source and kind is stored with (None for a permanent lock)."""
+    if source not in SOURCES:
+        raise InvalidRequest(f"lock source must be one of {', '.join(SOURCES)}")
+    if kind not in KINDS:
+        raise InvalidRequest(f"lock kind must be one of {', '.join(KINDS)}")
+    if kind == TEMPORARY and expires_at is None:
+        raise InvalidRequest("a temporary lock needs an expiry")
+    return None if kind == PERMANENT else expires_at
 
 
 def recoverable(lock: Lock) -> bool:

@@ -36,18 +36,7 @@ class Devices:
         token = tokens.sign(key, realm, user_id, device_id, int(expires_at.timestamp()))
         name = tokens.device_name(user_agent)
         with self._ctx.engine.begin() as conn:
-            rows.insert(
-                conn,
-                {
-                    "id": device_id,
-                    "realm": realm,
-                    "user_id": user_id,
-                    "name": name,
-                    "first_seen": now,
-                    "last_seen": now,
-                    "last_ip": client_ip[:64] if client_ip else None,
-                },
-            )
+            rows.add(conn, realm, user_id, device_id, name=name, now=now, client_ip=client_ip)
             self._ctx.events.record(
                 conn,
                 "device_added",

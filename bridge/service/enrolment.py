@@ -8,6 +8,8 @@ one transaction: old or new, never half.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from bridge.domain import codes
 from bridge.domain.addresses import canonical_client_ip
@@ -44,19 +46,7 @@ class Enrolment:
             policy = policies.load(conn, realm, ctx.settings)
         plain = codes.generate_set(policy.code_count, policy.code_length)
         now, set_id = ctx.clock(), str(uuid.uuid4())
-        rows = [
-            {
-                "realm": realm,
-                "user_id": user_id,
-                "set_id": set_id,
-                "selector": codes.selector_of(code),
-                "hash": ctx.hasher.hash(realm, user_id, code),
-                "created_at": now,
-                "used_at": None,
-                "used_ip": None,
-            }
-            for code in plain
-        ]
+        rows = _hashed(ctx.hasher, realm, user_id, plain, set_id, now)
         with ctx.engine.begin() as conn:
             replaced = code_rows.delete_set(conn, realm, user_id)
             code_rows.ensure_user(conn, realm, user_id, now, enroll_required=False)
@@ -165,3 +155,22 @@ class Enrolment:
             self._ctx.events.record(
                 conn, "user_deleted", realm, user_id, actor=actor, at=now, details={"codes_removed": removed}
             )
+
+
+def _hashed(
+    hasher: Any, realm: str, user_id: str, plain: list[str], set_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The set's rows: each code as its selector and its Argon2id hash, never in plaintext."""
+    return [
+        {
+            "realm": realm,
+            "user_id": user_id,
+            "set_id": set_id,
+            "selector": codes.selector_of(code),
+            "hash": hasher.hash(realm, user_id, code),
+            "created_at": now,
+            "used_at": None,
+            "used_ip": None,
+        }
+        for code in plain
+    ]

@@ -89,8 +89,8 @@ class Verification:
         snapshot, outcome, batch = admitted
         assert canonical is not None  # a malformed code never gets past the admission
         candidate = snapshot.candidate
-        matched = self._hash_in_flight(
-            attempt, candidate.code_hash if candidate else None, canonical, outcome, batch
+        matched = hash_in_flight(
+            self._ctx, attempt, candidate.code_hash if candidate else None, canonical, outcome, batch
         )
         with self._ctx.engine.begin() as conn:
             if matched and candidate is not None and not candidate.used:
@@ -166,19 +166,6 @@ class Verification:
             self._record_failure(conn, attempt, decision.refusal, now)
         return VerifyResult(valid=False, reason=decision.refusal, locked_until=decision.locked_until)
 
-    def _hash_in_flight(
-        self, attempt: Attempt, stored: str | None, canonical: str, outcome: lock_rules.Outcome, batch: int
-    ) -> bool:
-        """The one Argon2 evaluation; if it raises, give the attempt's place in flight back first."""
-        try:
-            return bool(self._ctx.hasher.verify(stored, attempt.realm, attempt.user_id, canonical))
-        except BaseException:
-            if outcome == lock_rules.COUNTED:
-                # Best effort: if the database is gone too, the place expires (IN_FLIGHT_SECONDS).
-                with contextlib.suppress(SQLAlchemyError), self._ctx.engine.begin() as conn:
-                    lock_rows.release(conn, attempt.realm, attempt.user_id, batch)
-            raise
-
     def _succeed(
         self,
         conn: Connection,
@@ -209,33 +196,17 @@ class Verification:
             },
             mail=None if recovery else "code_used",
             contact=snapshot.contact,
-            mail_context={
-                "when": now.isoformat(),
-                "remaining": remaining,
-                "client_ip": attempt.client_ip,
-                "user_agent": attempt.user_agent,
-            },
+            mail_context=seen(attempt, now, remaining=remaining),
         )
         if recovery:
             cleared = recover(self._ctx, conn, attempt, remaining, now)
             return VerifyResult(
-                valid=True,
-                reason=Reason.OK,
-                remaining=remaining,
-                low=result.low,
-                enroll_required=True,
-                cleared_locks=cleared,
+                True, Reason.OK, remaining, result.low, enroll_required=True, cleared_locks=cleared
             )
         if result.announce_low:
             context = {"remaining": remaining, "threshold": policy.low_threshold}
             self._ctx.events.mail(conn, realm, user_id, "codes_low", context, contact=snapshot.contact)
-        return VerifyResult(
-            valid=True,
-            reason=Reason.OK,
-            remaining=remaining,
-            low=result.low,
-            enroll_required=snapshot.enroll_required,
-        )
+        return VerifyResult(True, Reason.OK, remaining, result.low, enroll_required=snapshot.enroll_required)
 
     def _fail(
         self,
@@ -278,12 +249,7 @@ class Verification:
                 },
                 mail="locked",
                 contact=snapshot.contact,
-                mail_context={
-                    "when": now.isoformat(),
-                    "until": placed.isoformat(),
-                    "client_ip": attempt.client_ip,
-                    "user_agent": attempt.user_agent,
-                },
+                mail_context=seen(attempt, now, until=placed.isoformat()),
             )
         return VerifyResult(
             valid=False, reason=reason, enroll_required=snapshot.enroll_required, locked_until=placed
@@ -304,3 +270,27 @@ class Verification:
             user_agent=attempt.user_agent,
             details={"reason": reason.value, "purpose": attempt.purpose.value, **details},
         )
+
+
+def hash_in_flight(
+    ctx: Context,
+    attempt: Attempt,
+    stored: str | None,
+    canonical: str,
+    outcome: lock_rules.Outcome,
+    batch: int,
+) -> bool:
+    """The one Argon2 evaluation; if it raises, give the attempt's place in flight back first."""
+    try:
+        return bool(ctx.hasher.verify(stored, attempt.realm, attempt.user_id, canonical))
+    except BaseException:
+        if outcome == lock_rules.COUNTED:
+            # Best effort: if the database is gone too, the place expires (IN_FLIGHT_SECONDS).
+            with contextlib.suppress(SQLAlchemyError), ctx.engine.begin() as conn:
+                lock_rows.release(conn, attempt.realm, attempt.user_id, batch)
+        raise
+
+
+def seen(attempt: Attempt, now: datetime, **more: object) -> dict[str, object]:
+    """The mail context of an attempt: when, and from which address and browser."""
+    return {"when": now.isoformat(), **more, "client_ip": attempt.client_ip, "user_agent": attempt.user_agent}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
@@ -16,8 +17,27 @@ def _one(realm: str, user_id: str, device_id: str | None) -> Any:
     return and_(devices.c.id == device_id, devices.c.realm == realm, devices.c.user_id == user_id)
 
 
-def insert(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(devices.insert().values(**row))
+def add(
+    conn: Connection,
+    realm: str,
+    user_id: str,
+    device_id: str,
+    *,
+    name: str,
+    now: datetime,
+    client_ip: str | None,
+) -> None:
+    conn.execute(
+        devices.insert().values(
+            id=device_id,
+            realm=realm,
+            user_id=user_id,
+            name=name,
+            first_seen=now,
+            last_seen=now,
+            last_ip=client_ip[:64] if client_ip else None,
+        )
+    )
 
 
 def touch(conn: Connection, realm: str, user_id: str, device_id: str | None, values: dict[str, Any]) -> bool:

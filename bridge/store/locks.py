@@ -19,11 +19,9 @@ from bridge.domain.locks import (
     CODES,
     COUNTED,
     IN_FLIGHT_SECONDS,
-    KINDS,
     LOCKED,
     PERMANENT,
     RECOVERABLE_SOURCES,
-    SOURCES,
     TEMPORARY,
     UNKNOWN_USER,
     Admission,
@@ -31,12 +29,12 @@ from bridge.domain.locks import (
     LockState,
     Settled,
     backoff_seconds,
+    checked_lock,
     decide,
     effective,
     is_active,
     live_in_flight,
 )
-from bridge.errors import InvalidRequest
 from bridge.store.db import as_utc, insert_for
 from bridge.store.schema import locks, users
 
@@ -339,14 +337,7 @@ def set_lock(
     now: datetime,
 ) -> bool:
     """Insert or replace the lock of ``source``; False when an identical lock is already there."""
-    if source not in SOURCES:
-        raise InvalidRequest(f"lock source must be one of {', '.join(SOURCES)}")
-    if kind not in KINDS:
-        raise InvalidRequest(f"lock kind must be one of {', '.join(KINDS)}")
-    if kind == TEMPORARY and expires_at is None:
-        raise InvalidRequest("a temporary lock needs an expiry")
-    if kind == PERMANENT:
-        expires_at = None
+    expires_at = checked_lock(source, kind, expires_at)
     existing = conn.execute(
         select(locks.c.kind, locks.c.expires_at, locks.c.reason).where(
             locks.c.realm == realm, locks.c.user_id == user_id, locks.c.source == source
