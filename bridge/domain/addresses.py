@@ -20,7 +20,7 @@ def canonical_ip(text: str) -> str:
 
     IPv4-mapped IPv6 (``::ffff:192.0.2.7``) is the IPv4 address it maps, a zone id (``%eth0``) is
     dropped (it names the receiving interface, not the client), and IPv6 is written compressed in lower
-    case. Anything that is not an address raises ``ValueError`` (the API answers 400).
+    case. Anything that is not an address raises ``ValueError`` (:func:`canonical_client_ip`: a 400).
     """
     address = ipaddress.ip_address(text)
     if isinstance(address, ipaddress.IPv6Address):
