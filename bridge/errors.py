@@ -16,8 +16,12 @@ class BackupCodesError(Exception):
     error = "internal"
 
 
-class InvalidRequest(BackupCodesError):
-    """What the caller sent cannot be accepted (an id, a contact field, a lock time…)."""
+class InvalidRequest(BackupCodesError, ValueError):
+    """What the caller sent cannot be accepted (an id, a contact field, a lock time…).
+
+    Also a ``ValueError``, so callers that refuse bad values by that name (the LDAP sync skipping a
+    contact it cannot apply) keep working; the API maps it by this class, never by ``ValueError``.
+    """
 
     status = 400
     error = "invalid_request"
@@ -27,7 +31,7 @@ class MalformedCode(InvalidRequest):
     """The input cannot be a backup code (too long, wrong characters, wrong length)."""
 
 
-class InvalidPolicy(BackupCodesError):
+class InvalidPolicy(BackupCodesError, ValueError):
     """A realm policy value outside its allowed range; the message names the field and the range."""
 
     status = 422

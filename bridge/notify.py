@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import cache
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -114,21 +115,23 @@ def enqueue(
     context: Mapping[str, Any],
     to_address: str | None = None,
     locale: str | None = None,
+    contact: Mapping[str, str | None] | EllipsisType | None = ...,
 ) -> int | None:
     """Queue one mail in the caller's transaction; None when the user has no usable address.
 
+    ``contact``: the user's email, locale and display_name if the caller read them (None: none).
     Raises ValueError for an unknown kind or a context key that is unknown or names a secret: those
     are programming errors, found by tests, never by users.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; expected one of {', '.join(KINDS)}")
     values = clean_context(context)
-    contact = conn.execute(_CONTACT, {"p_realm": realm, "p_user_id": user_id}).first()
+    contact = _contact(conn, realm, user_id) if contact is ... else contact
     if contact is not None:
-        to_address = to_address if to_address is not None else contact.email
-        locale = locale or contact.locale
-        if contact.display_name and not values.get("display_name"):
-            values["display_name"] = contact.display_name[:MAX_VALUE_CHARS]  # for the greeting
+        to_address = to_address if to_address is not None else contact["email"]
+        locale = locale or contact["locale"]
+        if contact["display_name"] and not values.get("display_name"):
+            values["display_name"] = contact["display_name"][:MAX_VALUE_CHARS]  # for the greeting
     if not to_address:
         return None
     if not is_mail_address(to_address):
@@ -153,6 +156,11 @@ def enqueue(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+def _contact(conn: Connection, realm: str, user_id: str) -> dict[str, Any] | None:
+    row = conn.execute(_CONTACT, {"p_realm": realm, "p_user_id": user_id}).first()
+    return None if row is None else row._asdict()
 
 
 def clean_context(context: Mapping[str, Any]) -> dict[str, Any]:

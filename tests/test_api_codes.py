@@ -148,8 +148,8 @@ def test_responses_are_never_cached(bridge_app: Any) -> None:
 
 
 def test_a_code_refused_as_busy_says_when_to_retry_and_uses_nothing(bridge_app: Any) -> None:
-    from bridge.service import lockout
     from bridge.store import db
+    from bridge.store import locks as lockout
 
     codes = issue(bridge_app)
     with bridge_app.engine.begin() as conn:  # five attempts of this user in flight, their hashes running

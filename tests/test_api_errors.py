@@ -195,6 +195,18 @@ def test_lone_surrogate_is_400(bridge_app: Any) -> None:
     is_error(response, 400, "invalid_json")
 
 
+def test_a_libraries_value_error_is_an_internal_error_not_the_callers_fault(
+    bridge_app: Any, monkeypatch: Any
+) -> None:
+    def library_bug(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("invalid literal for int() with base 10: 'secret'")
+
+    monkeypatch.setattr(bridge_app.service, "status", library_bug)
+    response = bridge_app.client.get("/v1/realms/demo/users/alice/codes", headers=bridge_app.headers)
+    body = is_error(response, 500, "internal")
+    assert "secret" not in json.dumps(body)
+
+
 def test_unexpected_exception_is_a_bare_500_without_trace(
     bridge_app: Any, monkeypatch: Any, caplog: Any
 ) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from bridge import service
 from bridge.domain import codes
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import codes as code_rows
 from bridge.store import db
 from bridge.store.schema import notifications
 
@@ -75,7 +75,7 @@ def test_a_rolled_back_regeneration_queues_no_mail(svc: BackupCodes, monkeypatch
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("crash between delete and insert")
 
-    monkeypatch.setattr(service, "_insert_codes", crash)
+    monkeypatch.setattr(code_rows, "insert_set", crash)
     with pytest.raises(RuntimeError):
         svc.issue(REALM, USER, actor=USER)
     assert [row["kind"] for row in outbox(svc.engine)] == ["codes_issued"]

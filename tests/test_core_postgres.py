@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from bridge import service
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store import codes as code_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -49,7 +49,7 @@ def test_regeneration_is_all_or_nothing_on_postgres(
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("crash between delete and insert")
 
-    monkeypatch.setattr(service, "_insert_codes", crash)
+    monkeypatch.setattr(code_rows, "insert_set", crash)
     with pytest.raises(RuntimeError):
         svc.issue(REALM, USER, actor=USER)
     monkeypatch.undo()

@@ -16,10 +16,12 @@ from sqlalchemy import Engine, func, select
 
 from bridge import service
 from bridge.domain import codes
-from bridge.service import BackupCodes, PermanentLockError, lockout
+from bridge.service import BackupCodes, PermanentLockError
 from bridge.service.policy import Policy, PolicyError
 from bridge.settings import Settings
 from bridge.store import audit, db
+from bridge.store import codes as code_rows
+from bridge.store import locks as lockout
 from bridge.store.schema import codes as codes_table
 from bridge.store.schema import contacts, devices, locks, users
 
@@ -196,7 +198,7 @@ def test_regeneration_failing_midway_leaves_the_old_set_complete(
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("power cut between delete and insert")
 
-    monkeypatch.setattr(service, "_insert_codes", crash)
+    monkeypatch.setattr(code_rows, "insert_set", crash)
     with pytest.raises(RuntimeError):
         h.issue()
     monkeypatch.undo()

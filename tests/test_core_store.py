@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, event, select, text
 
-from bridge.service import lockout, ratelimit
-from bridge.service.lockout import Lock
+from bridge.domain.locks import Lock
+from bridge.service import ratelimit
 from bridge.service.policy import Policy, PolicyError
 from bridge.settings import Settings
 from bridge.store import audit, db
+from bridge.store import locks as lockout
 from bridge.store.schema import rate_limits, users
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.domain import devices
+from bridge.errors import ConfigurationError
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -77,7 +78,7 @@ def test_any_text_is_a_verdict_never_an_exception(value: str) -> None:
 
 
 def test_signing_refuses_a_key_shorter_than_32_bytes() -> None:
-    with pytest.raises(ValueError, match="32 bytes"):
+    with pytest.raises(ConfigurationError, match="32 bytes"):
         devices.sign(b"short", REALM, USER, DEVICE, LATER)
 
 

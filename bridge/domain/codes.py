@@ -11,6 +11,8 @@ from __future__ import annotations
 import secrets
 
 from bridge import contract
+from bridge.errors import InvalidRequest
+from bridge.errors import MalformedCode as MalformedCode
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 BITS_PER_CHAR = 5
@@ -25,10 +27,6 @@ GROUP = 4
 _CONFUSABLES = {"O": "0", "I": "1", "L": "1"}
 _SEPARATORS = frozenset(" -\t")
 _ALPHABET_SET = frozenset(ALPHABET)
-
-
-class MalformedCode(ValueError):
-    """The input cannot be a backup code (too long, wrong characters, wrong length)."""
 
 
 def secret_bits(length: int) -> int:
@@ -47,9 +45,9 @@ def generate_set(count: int, length: int) -> list[str]:
     part is never constrained.
     """
     if secret_bits(length) < MIN_SECRET_BITS or length > MAX_LENGTH:
-        raise ValueError(f"code length must be between {MIN_LENGTH} and {MAX_LENGTH}")
+        raise InvalidRequest(f"code length must be between {MIN_LENGTH} and {MAX_LENGTH}")
     if not 1 <= count <= len(ALPHABET) ** SELECTOR_LENGTH:
-        raise ValueError("code count out of range")
+        raise InvalidRequest("code count out of range")
     result: list[str] = []
     seen: set[str] = set()
     while len(result) < count:

@@ -22,6 +22,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from bridge.errors import ConfigurationError
+
 VERSION = "v1"
 TOKEN_MAX_LENGTH = 256
 MIN_KEY_BYTES = 32
@@ -54,7 +56,7 @@ def _signature(key: bytes, realm: str, user_id: str, device_id: str, expires_epo
 def sign(key: bytes, realm: str, user_id: str, device_id: str, expires_epoch: int) -> str:
     """The token for ``device_id`` of this user, valid until ``expires_epoch`` (seconds since 1970, UTC)."""
     if len(key) < MIN_KEY_BYTES:
-        raise ValueError(f"the device cookie key must be at least {MIN_KEY_BYTES} bytes")
+        raise ConfigurationError(f"the device cookie key must be at least {MIN_KEY_BYTES} bytes")
     if not re.fullmatch(r"[0-9a-f]{32}", device_id):
         raise ValueError("device_id must be 32 lowercase hex characters")
     if not 0 <= expires_epoch < 10**12:

@@ -19,8 +19,6 @@ from bridge.http.context import bridge, error_response, forbidden
 from bridge.http.validation import check_path
 from bridge.http.views import RESOURCES
 from bridge.ops import metrics
-from bridge.service import DeviceRecognitionDisabled, PermanentLockError
-from bridge.service.policy import PolicyError
 from bridge.store import api_keys
 
 blueprint = Blueprint("v1", __name__, url_prefix="/v1")
@@ -50,31 +48,3 @@ def _authenticate_then_check_path() -> Response | None:
 def _never_cache(response: Response) -> Response:
     response.headers["Cache-Control"] = NO_STORE
     return response
-
-
-# ------------------------------------------------------------------------------------ domain errors
-
-
-@blueprint.errorhandler(PermanentLockError)
-def _permanent_lock(exc: PermanentLockError) -> Response:
-    return error_response(409, "permanent_lock", str(exc))
-
-
-@blueprint.errorhandler(DeviceRecognitionDisabled)
-def _devices_disabled(_exc: DeviceRecognitionDisabled) -> Response:
-    return error_response(
-        409,
-        "device_recognition_disabled",
-        "device recognition is disabled: set BACKUP_CODES_DEVICE_COOKIE_KEY to enable it",
-    )
-
-
-@blueprint.errorhandler(PolicyError)
-def _policy_error(exc: PolicyError) -> Response:
-    return error_response(422, "policy_invalid", str(exc))
-
-
-@blueprint.errorhandler(ValueError)
-def _refused(exc: ValueError) -> Response:
-    """The service's own checks (ids, contact fields, lock times): their messages name fields, not values."""
-    return error_response(400, "invalid_request", str(exc)[:300])

@@ -12,45 +12,28 @@ gets a whole /64, so counting per address would let it spread its guesses over 2
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Connection
 
+from bridge.domain.addresses import DEFAULT_IPV6_PREFIX, canonical_ip, client_key
 from bridge.store.db import Upsert
+from bridge.store.rate_limits import counting
 from bridge.store.schema import rate_limits
 
 KEY_LENGTH = 128
-DEFAULT_IPV6_PREFIX = 64
-
-
-def canonical_ip(text: str) -> str:
-    """The one spelling of the address ``text``, for counting, auditing and notifying alike.
-
-    IPv4-mapped IPv6 (``::ffff:192.0.2.7``) is the IPv4 address it maps, a zone id (``%eth0``) is
-    dropped (it names the receiving interface, not the client), and IPv6 is written compressed in lower
-    case. Anything that is not an address raises ``ValueError`` (the API answers 400).
-    """
-    address = ipaddress.ip_address(text)
-    if isinstance(address, ipaddress.IPv6Address):
-        address = ipaddress.IPv6Address(text.partition("%")[0])
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-    return str(address)
-
-
-def client_key(text: str | None, *, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
-    """The rate-limit bucket of a client: its IPv4 address, or the ``ipv6_prefix`` network of its IPv6.
-
-    ``None`` (a caller that knows no address) is one bucket of its own, ``-``.
-    """
-    if text is None:
-        return "-"
-    address = ipaddress.ip_address(canonical_ip(text))
-    if isinstance(address, ipaddress.IPv4Address) or ipv6_prefix == address.max_prefixlen:
-        return str(address)
-    return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
+__all__ = [
+    "DEFAULT_IPV6_PREFIX",
+    "Decision",
+    "RateLimiter",
+    "canonical_ip",
+    "client_key",
+    "purge",
+    "window_start",
+]
 
 
 @dataclass(frozen=True)
@@ -58,19 +41,10 @@ class Decision:
     allowed: bool
     count: int
     retry_after: int  # seconds until the window ends (0 when allowed)
+    row: Any = None  # the counting statement's whole row, when it returned more than the count
 
 
-# Built once (bridge.store.db.Upsert): these run on every verification.
-_COUNT = Upsert(
-    lambda insert: (
-        insert(rate_limits)
-        .on_conflict_do_update(
-            index_elements=[rate_limits.c.key, rate_limits.c.window_start],
-            set_={"count": rate_limits.c.count + 1},
-        )
-        .returning(rate_limits.c.count)
-    )
-)
+_COUNT = counting()  # built once (bridge.store.db.Upsert): it runs on every verification
 _PURGE = delete(rate_limits).where(rate_limits.c.window_start < bindparam("p_before"))
 
 
@@ -95,19 +69,33 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.limit > 0 and self.window > 0
 
-    def hit(self, conn: Connection, key: str, *, epoch_seconds: int) -> Decision:
-        """Count one request for ``key``; a limit or window of 0 disables the limit."""
+    def hit(
+        self,
+        conn: Connection,
+        key: str,
+        *,
+        epoch_seconds: int,
+        statement: Upsert = _COUNT,
+        params: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Count one request for ``key``; a limit or window of 0 disables the limit.
+
+        ``statement`` (from :func:`bridge.store.rate_limits.counting`) may return more than the count,
+        with its own ``params``: the decision carries that row.
+        """
         if not self.enabled:
             return Decision(allowed=True, count=0, retry_after=0)
         key = key[:KEY_LENGTH]
         start = window_start(epoch_seconds, self.window)
-        count = conn.execute(_COUNT.on(conn), {"key": key, "window_start": start, "count": 1}).scalar_one()
+        values = {"key": key, "window_start": start, "count": 1, **(params or {})}
+        row = conn.execute(statement.on(conn), values).one()
+        count = row.count
         if count == 1 and start > self._purged_for:
             purge(conn, before=start - self.window)
             self._purged_for = start
         if count <= self.limit:
-            return Decision(allowed=True, count=count, retry_after=0)
-        return Decision(allowed=False, count=count, retry_after=start + self.window - epoch_seconds)
+            return Decision(allowed=True, count=count, retry_after=0, row=row)
+        return Decision(allowed=False, count=count, retry_after=start + self.window - epoch_seconds, row=row)
 
 
 def purge(conn: Connection, *, before: int) -> int:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bridge.errors import InvalidRequest
 from bridge.store import audit
 from bridge.store.db import as_utc, utcnow
 from bridge.store.schema import api_keys
@@ -46,7 +47,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 _NO_DIGEST = hashlib.sha256(b"no such key").hexdigest()
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(InvalidRequest):
     """A key name or id is unusable; the message says why."""
 
 

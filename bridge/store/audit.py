@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import Connection
 
+from bridge.errors import InvalidRequest
 from bridge.store.db import as_utc, utcnow
 from bridge.store.schema import audit_events
 
@@ -132,7 +133,7 @@ def export(rows: list[dict[str, Any]], fmt: str) -> str:
         return "".join(json.dumps(row, default=str, sort_keys=True) + "\n" for row in rows)
     if fmt == "csv":
         return _csv(rows)
-    raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}")
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -582,9 +582,9 @@ def own_attempts_in_flight(stack: Stack, user: User, count: int = 5) -> Callable
     """``count`` of the user's attempts admitted by the bridge and still being hashed (another tab, a
     double submit); returns what settles them. Filled in the bridge's database, so the test decides
     when they end instead of racing real requests."""
-    from bridge.service import lockout
     from bridge.settings import Settings
     from bridge.store import db
+    from bridge.store import locks as lockout
 
     engine = db.make_engine(Settings(database_url=stack.bridge.database_url))
     with engine.begin() as conn:

@@ -8,9 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from werkzeug.routing import BaseConverter
 
+from bridge.errors import DeviceRecognitionDisabled
 from bridge.http.context import USER, ApiError, actor, bridge, json_response, no_content
 from bridge.http.validation import body
-from bridge.service import BackupCodes, DeviceRecognitionDisabled
+from bridge.service import BackupCodes
+from bridge.service.devices import DISABLED_MESSAGE
 
 blueprint = Blueprint("devices", __name__)
 
@@ -26,7 +28,7 @@ blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("dev
 
 def _devices_enabled() -> BackupCodes:
     if not bridge().settings.device_cookie_key:
-        raise DeviceRecognitionDisabled("device recognition is disabled (no device cookie key configured)")
+        raise DeviceRecognitionDisabled(DISABLED_MESSAGE)
     return bridge().service
 
 

@@ -1,155 +1,62 @@
-"""Per-user failure counting and lock rows (the bridge's own, Keycloak's, the directory's).
+"""Lock rows and the per-user failure counter in the database (the rules: :mod:`bridge.domain.locks`).
 
-The counter is the brute-force limit, so it must hold under concurrency: "check, verify, then
-increment" lets every parallel guess through (security.md §4.1). But counting an attempt as a failure
-before its hash is checked (and forgetting it again on success) makes a user's own codes lock them:
-ten valid codes submitted at once (double submits, two tabs, a retrying client) put the counter at the
-limit before any of them has proved anything. So an attempt is counted twice over, apart:
-
-* ``in_flight``: admitted, hash still running. Admission is one conditional statement that reserves
-  a place only while settled failures plus attempts in flight stay under the limit::
-
-      UPDATE users SET in_flight = in_flight + 1 ...
-      WHERE ... AND failed_attempts + in_flight < :max
-
-* ``failed_attempts``: settled failures. The attempt gives its place back once its hash is checked,
-  in the transaction that records its outcome: a failure adds one (and the failure that reaches the
-  limit places the temporary lock), a success forgets every failure.
-
-:func:`decide` is the rule: under the limit with everything in flight counted → ``counted`` (hash);
-over it only because of attempts still in flight → ``busy`` (no hash, nothing counted or used, the
-caller may retry in a moment); settled failures at the limit → ``locked``. So however many race, at
-most ``max_failures`` attempts reach Argon2 between two successes, and only failures ever lock.
-
-An attempt that never settles (its worker killed mid-hash, the database gone before the result was
-written) must not hold its place for ever: the whole in-flight count is void once ``in_flight_until``
-has passed, which every admission moves to ``IN_FLIGHT_SECONDS`` ahead. The first admission after
-that starts a new count (``in_flight_batch`` + 1), and a settlement of the voided batch that arrives
-late still records its failure but gives back no place it no longer holds. The bound above therefore
-holds for attempts that settle within ``IN_FLIGHT_SECONDS``, which is many times an Argon2
-verification even behind a full hash gate.
-
-The counter stays at the limit while the lock runs; the first attempt after expiry resets it.
-
-Lock precedence (:func:`effective`): any active permanent lock beats temporary ones; among
-temporary locks the one that ends last wins. An expired temporary lock is not a lock.
+Every statement here is one atomic step of the counter described there: reserve a place in flight
+(:func:`reserve`), settle a failure (placing the temporary lock at the limit) or a success, give a
+place back. Transactions touch rows in the order codes → users → locks, so PostgreSQL cannot deadlock
+two of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
+from bridge.domain.locks import (
+    BUSY,
+    CODES,
+    COUNTED,
+    IN_FLIGHT_SECONDS,
+    LOCKED,
+    PERMANENT,
+    RECOVERABLE_SOURCES,
+    TEMPORARY,
+    UNKNOWN_USER,
+    Admission,
+    Lock,
+    LockState,
+    Settled,
+    backoff_seconds,
+    checked_lock,
+    decide,
+    effective,
+    is_active,
+    live_in_flight,
+)
 from bridge.store.db import as_utc, insert_for
 from bridge.store.schema import locks, users
 
-SOURCES = ("codes", "keycloak", "directory")
-KINDS = ("temporary", "permanent")
-TEMPORARY = "temporary"
-PERMANENT = "permanent"
-CODES = "codes"
-
-# Admission outcomes (see :func:`decide`); ``unknown_user`` is the one more :func:`admit` returns.
-COUNTED = "counted"
-BUSY = "busy"
-LOCKED = "locked"
-UNKNOWN_USER = "unknown_user"
-
-# How long an admitted attempt may take before its place in the in-flight count is void. A hash takes
-# tens of milliseconds (seconds under a full hash gate); this only bounds how long a crashed attempt
-# keeps a place, and a user with places left is not held up by it at all.
-IN_FLIGHT_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class LockState:
-    """The strongest active lock of a user, or ``locked=False``."""
-
-    locked: bool
-    source: str | None = None
-    kind: str | None = None
-    until: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "locked": self.locked,
-            "source": self.source,
-            "kind": self.kind,
-            "until": self.until.isoformat() if self.until else None,
-        }
-
-
-UNLOCKED = LockState(locked=False)
-
-
-@dataclass(frozen=True)
-class Lock:
-    """One stored lock row; ``active`` is false for an expired temporary lock."""
-
-    source: str
-    kind: str
-    reason: str
-    actor: str
-    locked_at: datetime
-    expires_at: datetime | None
-    active: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "kind": self.kind,
-            "reason": self.reason,
-            "actor": self.actor,
-            "locked_at": self.locked_at.isoformat(),
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "active": self.active,
-        }
-
-
-@dataclass(frozen=True)
-class Admission:
-    """Outcome of :func:`admit`.
-
-    ``outcome``: ``counted`` (go on and verify, then settle with ``batch``), ``unknown_user`` (no user
-    row: nothing to count, verify against the dummy anyway), ``busy`` (only attempts in flight fill
-    the limit: refuse without hashing, retryable) or ``locked`` (failures reached the limit: refuse
-    without hashing).
-    """
-
-    outcome: str
-    failed_attempts: int = 0
-    batch: int = 0
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A failure recorded by :func:`settle_failure`: the count now, and the lock it placed, if it did."""
-
-    failed_attempts: int
-    placed_lock_until: datetime | None = None
-
-
-def decide(failed_attempts: int, in_flight: int, max_failures: int) -> str:
-    """Admit an attempt only while settled failures plus attempts in flight stay under the limit.
-
-    The admission statement applies the same rule atomically; this is its reading for the refusals:
-    ``locked`` only when settled failures alone reach the limit, ``busy`` when attempts still in
-    flight (which may well succeed) fill the rest.
-    """
-    if failed_attempts >= max_failures:
-        return LOCKED
-    if failed_attempts + in_flight >= max_failures:
-        return BUSY
-    return COUNTED
-
-
-def live_in_flight(in_flight: int, until: datetime | None, now: datetime) -> int:
-    """The in-flight count, or 0 once it is void (nobody admitted for ``IN_FLIGHT_SECONDS``)."""
-    return in_flight if until is not None and until > now else 0
+__all__ = [
+    "BUSY",
+    "CODES",
+    "COUNTED",
+    "IN_FLIGHT_SECONDS",
+    "LOCKED",
+    "PERMANENT",
+    "TEMPORARY",
+    "UNKNOWN_USER",
+    "Admission",
+    "Lock",
+    "LockState",
+    "Settled",
+    "backoff_seconds",
+    "decide",
+    "effective",
+    "is_active",
+    "live_in_flight",
+]
 
 
 # The statements every verification runs, built once: building one costs more than running it on
@@ -204,68 +111,45 @@ _SETTLE_FAILURE = (
     )
     .returning(users.c.failed_attempts, users.c.lockouts)
 )
-_SETTLE_SUCCESS = (
-    update(users)
-    .where(_OF_USER)
-    .values(failed_attempts=0, lockouts=0, in_flight=_RELEASED_IN_FLIGHT, updated_at=bindparam("p_now"))
-)
-_RELEASE = update(users).where(_OF_USER).values(in_flight=_RELEASED_IN_FLIGHT)
-_READ_COUNTS = select(users.c.failed_attempts, users.c.in_flight, users.c.in_flight_until).where(_OF_USER)
-_FORGET_FAILURES = (
-    update(users).where(_OF_USER).values(failed_attempts=0, lockouts=0, updated_at=bindparam("p_now"))
-)
-_DELETE_TEMPORARY_CODES_LOCK = delete(locks).where(
+_TEMPORARY_CODES_LOCK = and_(
     locks.c.realm == bindparam("p_realm"),
     locks.c.user_id == bindparam("p_user_id"),
     locks.c.source == CODES,
     locks.c.kind == TEMPORARY,
 )
-
-
-def backoff_seconds(lockouts: int, base: int, cap: int) -> int:
-    """``base * 2**lockouts`` capped at ``cap``: the n-th consecutive lockout (0-based) lasts this long."""
-    if lockouts >= 32:  # 2**32 * any base is already past any sane cap
-        return cap
-    return min(base * (2 ** max(lockouts, 0)), cap)
-
-
-def is_active(kind: str, expires_at: datetime | None, now: datetime) -> bool:
-    if kind == PERMANENT:
-        return True
-    return expires_at is not None and expires_at > now
-
-
-def effective(rows: list[Lock]) -> LockState:
-    active = [row for row in rows if row.active]
-    if not active:
-        return UNLOCKED
-    permanent = [row for row in active if row.kind == PERMANENT]
-    if permanent:
-        first = sorted(permanent, key=lambda row: SOURCES.index(row.source) if row.source in SOURCES else 99)[
-            0
-        ]
-        return LockState(locked=True, source=first.source, kind=PERMANENT, until=None)
-    last = max(active, key=lambda row: row.expires_at or row.locked_at)
-    return LockState(locked=True, source=last.source, kind=TEMPORARY, until=last.expires_at)
+_SETTLE_SUCCESS = (
+    update(users)
+    .where(_OF_USER)
+    .values(failed_attempts=0, lockouts=0, in_flight=_RELEASED_IN_FLIGHT, updated_at=bindparam("p_now"))
+)
+# The same, telling whether a temporary codes lock is left to delete: almost never, so the success
+# that finds none saves the DELETE.
+_SETTLE_SUCCESS_LOCKED = _SETTLE_SUCCESS.returning(exists().where(_TEMPORARY_CODES_LOCK).label("locked"))
+_RELEASE = update(users).where(_OF_USER).values(in_flight=_RELEASED_IN_FLIGHT)
+_READ_COUNTS = select(users.c.failed_attempts, users.c.in_flight, users.c.in_flight_until).where(_OF_USER)
+_FORGET_FAILURES = (
+    update(users).where(_OF_USER).values(failed_attempts=0, lockouts=0, updated_at=bindparam("p_now"))
+)
+_DELETE_TEMPORARY_CODES_LOCK = delete(locks).where(_TEMPORARY_CODES_LOCK)
 
 
 def list_locks(conn: Connection, realm: str, user_id: str, now: datetime) -> list[Lock]:
     rows = conn.execute(_LIST_LOCKS, {"p_realm": realm, "p_user_id": user_id}).all()
-    result = []
-    for row in rows:
-        expires_at = as_utc(row.expires_at)
-        result.append(
-            Lock(
-                source=row.source,
-                kind=row.kind,
-                reason=row.reason or "",
-                actor=row.actor or "",
-                locked_at=as_utc(row.locked_at),  # type: ignore[arg-type]
-                expires_at=expires_at,
-                active=is_active(row.kind, expires_at, now),
-            )
-        )
-    return result
+    return [to_lock(row, now) for row in rows]
+
+
+def to_lock(row: Any, now: datetime) -> Lock:
+    """A ``locks`` row (or any row with its columns) as a :class:`Lock`, active or not at ``now``."""
+    expires_at = as_utc(row.expires_at)
+    return Lock(
+        source=row.source,
+        kind=row.kind,
+        reason=row.reason or "",
+        actor=row.actor or "",
+        locked_at=as_utc(row.locked_at),  # type: ignore[arg-type]
+        expires_at=expires_at,
+        active=is_active(row.kind, expires_at, now),
+    )
 
 
 def current(conn: Connection, realm: str, user_id: str, now: datetime) -> LockState:
@@ -289,7 +173,7 @@ def admit(
     now: datetime,
 ) -> Admission:
     """Reserve a place in flight for this attempt before it is verified; see the module docstring."""
-    admission = _reserve(conn, realm, user_id, max_failures, now)
+    admission = reserve(conn, realm, user_id, max_failures, now)
     if admission is not None:
         return admission
     row = conn.execute(_READ_COUNTS, {"p_realm": realm, "p_user_id": user_id}).first()
@@ -297,18 +181,16 @@ def admit(
         return Admission(outcome=UNKNOWN_USER)
     in_flight = live_in_flight(row.in_flight, as_utc(row.in_flight_until), now)
     outcome = decide(row.failed_attempts, in_flight, max_failures)
-    if outcome == LOCKED and _release_expired(conn, realm, user_id, max_failures, now):
+    if outcome == LOCKED and release_expired(conn, realm, user_id, max_failures, now):
         outcome = BUSY  # the failures were forgotten: a place is free unless the flight fills the limit
-        admission = _reserve(conn, realm, user_id, max_failures, now)
+        admission = reserve(conn, realm, user_id, max_failures, now)
         if admission is not None:
             return admission
     # COUNTED here means places were given back since the statement above ran (PostgreSQL): retryable.
     return Admission(outcome=LOCKED if outcome == LOCKED else BUSY, failed_attempts=row.failed_attempts)
 
 
-def _reserve(
-    conn: Connection, realm: str, user_id: str, max_failures: int, now: datetime
-) -> Admission | None:
+def reserve(conn: Connection, realm: str, user_id: str, max_failures: int, now: datetime) -> Admission | None:
     until = now + timedelta(seconds=IN_FLIGHT_SECONDS)
     row = conn.execute(
         _ADMIT,
@@ -345,6 +227,33 @@ def settle_failure(
     return Settled(failed_attempts=row.failed_attempts, placed_lock_until=until)
 
 
+def settle_success(conn: Connection, realm: str, user_id: str, batch: int, now: datetime) -> None:
+    """A counted attempt succeeded: forget failures and backoff, give its place back, and lift the
+    bridge's own temporary lock if a racing failure placed one (a correct code proves possession)."""
+    params = {"p_realm": realm, "p_user_id": user_id, "p_batch": batch, "p_now": now}
+    row = conn.execute(_SETTLE_SUCCESS_LOCKED, params).first()
+    if row is not None and row.locked:
+        conn.execute(_DELETE_TEMPORARY_CODES_LOCK, {"p_realm": realm, "p_user_id": user_id})
+
+
+def delete_recoverable(conn: Connection, realm: str, user_id: str, now: datetime) -> list[str]:
+    """Delete the active temporary Keycloak/directory lock rows; returns the sources actually deleted."""
+    cleared = []
+    for source in RECOVERABLE_SOURCES:
+        removed = conn.execute(
+            delete(locks).where(
+                locks.c.realm == realm,
+                locks.c.user_id == user_id,
+                locks.c.source == source,
+                locks.c.kind == TEMPORARY,
+                locks.c.expires_at > now,
+            )
+        ).rowcount
+        if removed:
+            cleared.append(source)
+    return cleared
+
+
 def release(conn: Connection, realm: str, user_id: str, batch: int) -> None:
     """Give back the place of an attempt that ended without an outcome (its hash raised)."""
     conn.execute(_RELEASE, {"p_realm": realm, "p_user_id": user_id, "p_batch": batch})
@@ -378,7 +287,7 @@ def _put_temporary_codes_lock(
     )
 
 
-def _release_expired(conn: Connection, realm: str, user_id: str, max_failures: int, now: datetime) -> bool:
+def release_expired(conn: Connection, realm: str, user_id: str, max_failures: int, now: datetime) -> bool:
     """The counter is at the limit: reset it if no active codes lock holds it there any more.
 
     Users row first, then locks: every transaction touches rows in the order codes → users → locks,
@@ -428,14 +337,7 @@ def set_lock(
     now: datetime,
 ) -> bool:
     """Insert or replace the lock of ``source``; False when an identical lock is already there."""
-    if source not in SOURCES:
-        raise ValueError(f"lock source must be one of {', '.join(SOURCES)}")
-    if kind not in KINDS:
-        raise ValueError(f"lock kind must be one of {', '.join(KINDS)}")
-    if kind == TEMPORARY and expires_at is None:
-        raise ValueError("a temporary lock needs an expiry")
-    if kind == PERMANENT:
-        expires_at = None
+    expires_at = checked_lock(source, kind, expires_at)
     existing = conn.execute(
         select(locks.c.kind, locks.c.expires_at, locks.c.reason).where(
             locks.c.realm == realm, locks.c.user_id == user_id, locks.c.source == source
@@ -479,3 +381,7 @@ def delete_lock(conn: Connection, realm: str, user_id: str, source: str, now: da
     conn.execute(
         delete(locks).where(locks.c.realm == realm, locks.c.user_id == user_id, locks.c.source == source)
     )
+
+
+def delete_all(conn: Connection, realm: str, user_id: str) -> None:
+    conn.execute(delete(locks).where(locks.c.realm == realm, locks.c.user_id == user_id))

@@ -1,0 +1,63 @@
+"""What a successful recovery code does besides consuming itself (reset-credentials flow, lock recovery).
+
+It lifts the temporary Keycloak and directory locks, requires a new set and tells the user. Deleting
+the ``directory`` row is what the LDAP sync's ``push_unlocks`` looks for to clear the lock in the
+directory too. NIST SP 800-63B-4 §4.2.1.1: a used recovery code is replaced by a new set, and account
+recovery always notifies the subscriber.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from bridge.domain import locks as lock_rules
+from bridge.domain.verification import Attempt
+from bridge.service.context import Context
+from bridge.store import codes as code_rows
+from bridge.store import locks as lock_rows
+
+RECOVERY_ACTOR = "recovery"
+
+
+def recover(
+    ctx: Context, conn: Connection, attempt: Attempt, remaining: int, now: datetime
+) -> tuple[str, ...]:
+    """Lift, require, tell, in the verification's result transaction; returns the sources lifted."""
+    realm, user_id = attempt.realm, attempt.user_id
+    cleared = set(lock_rows.delete_recoverable(conn, realm, user_id, now))
+    if attempt.keycloak_locked:
+        cleared.add("keycloak")  # the provider lifted Keycloak's own lock; the bridge records it
+    ordered = tuple(sorted(cleared))
+    for source in ordered:
+        ctx.events.record(
+            conn,
+            "unlocked",
+            realm,
+            user_id,
+            actor=RECOVERY_ACTOR,
+            at=now,
+            client_ip=attempt.client_ip,
+            user_agent=attempt.user_agent,
+            details={
+                "source": source,
+                "kind": lock_rules.TEMPORARY,
+                "reason": "account recovered with a backup code",
+            },
+        )
+    code_rows.ensure_user(conn, realm, user_id, now, enroll_required=True)
+    ctx.events.mail(
+        conn,
+        realm,
+        user_id,
+        "account_recovered",
+        {
+            "when": now.isoformat(),
+            "remaining": remaining,
+            "lock_lifted": bool(ordered),
+            "client_ip": attempt.client_ip,
+            "user_agent": attempt.user_agent,
+        },
+    )
+    return ordered
