@@ -17,7 +17,7 @@ seed="${FUZZ_SEED:-$(.venv/bin/python -c 'import secrets; print(secrets.randbelo
 export FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-500}"
 # A stateful example is a sequence of up to 25 calls, each with Argon2: fewer of them.
 export STATEFUL_EXAMPLES="${STATEFUL_EXAMPLES:-$((FUZZ_EXAMPLES / 5 > 30 ? FUZZ_EXAMPLES / 5 : 30))}"
-mapfile -t modules < <(grep -lE '^(from hypothesis|import hypothesis|import schemathesis)' tests/test_*.py)
+mapfile -t modules < <(grep -rlE '^(from hypothesis|import hypothesis|import schemathesis)' --include='test_*.py' tests)
 
 echo "==> fuzz: seed $seed, $FUZZ_EXAMPLES examples per test ($STATEFUL_EXAMPLES stateful), ${#modules[@]} modules"
 .venv/bin/pytest -q -ra -p no:cacheprovider --hypothesis-profile=fuzz --hypothesis-seed="$seed" \

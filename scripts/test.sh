@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command: set the machine up (idempotent), lint, then run the whole pytest suite.
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/test_codes_format.py -x`.
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/unit/domain/test_core_codes.py -x`.
 #
 # Exit status: pytest's, except that "no tests collected" (5) counts as a failure, and a clean
 # pytest run still fails when ruff found problems.

@@ -4,7 +4,7 @@ Hypothesis profiles: the test gate must decide the same way on every run (CI=tru
 suite runs the ``deterministic`` profile (derandomized, no example database) unless
 ``--hypothesis-profile`` chooses another. ``fuzz`` is the wide randomized run of ``scripts/fuzz.sh``:
 random seeds (``--hypothesis-seed`` replays one) and ``FUZZ_EXAMPLES`` examples per test. The
-schemathesis test follows the active profile (see ``tests/test_api_openapi.py``).
+schemathesis test follows the active profile (see ``tests/unit/http/test_api_openapi.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One list for everything that must follow Keycloak's languages (login-page messages today; mails and the
 code sheet next), spelled as Keycloak's message bundles are named: ``messages_<locale>.properties``. Keycloak
 maps the ``zh-CN``/``zh-TW`` tags of its locale selector to ``zh_Hans``/``zh_Hant`` itself.
-tests/test_theme_locales.py checks this list against the messages in the pinned Keycloak distribution.
+``tests/unit/contract/test_theme_locales.py`` checks this list against the pinned Keycloak distribution.
 """
 
 from __future__ import annotations

@@ -121,4 +121,3 @@ def test_reaching_the_threshold_announces_few_codes_left_once() -> None:
 
 def test_above_the_threshold_is_not_low() -> None:
     assert not success(4, POLICY).low
-

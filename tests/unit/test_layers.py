@@ -1,0 +1,245 @@
+"""The bridge's layers, read from its source with ``ast``: imports point only downward, and the packages
+already split keep to the size limits.
+
+The layers, top to bottom (docs/design.md):
+
+    cli                  the ``backup-codes`` command; may use anything below
+    http                 the app, request validation, the views
+    service              use cases; ldap, realm and notify are beside it, used by cli (plugins) or injected
+    store                tables, engine, migrations, repositories
+    domain               pure rules and values, no I/O
+    ops                  logs, metrics, the hash gate, the process supervisor: below http/cli/service
+    settings, errors, contract   the floor every layer may use
+
+An import counts wherever it is written (at the top, inside a function, under ``TYPE_CHECKING``) and
+whatever its spelling (``import bridge.x``, ``from bridge import x``, relative), and so does a module
+named by a string to ``importlib.import_module`` or ``find_spec``: a lazy import is still a dependency.
+The service reaches ``bridge.notify`` only through such a lookup, as the default of the ``enqueue`` it
+is handed (notify ships separately); a plain import of notify in the service is refused.
+
+Size limits hold for the packages in ``SPLIT`` only: add a package there once it has been split.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
+FLOOR = frozenset({"settings", "errors", "contract"})
+
+# The packages split into modules of a reasonable size; the lead extends this as others are split.
+SPLIT = ("http", "cli", "ops", "domain", "store")
+MODULE_LINES = 400
+CLASS_LINES = 250
+FUNCTION_LINES = 50
+# Alembic revision scripts: each one upgrade() spelling out a schema step, replayed and never edited.
+NOT_SIZED = ("store/migrations/versions/",)
+
+_DYNAMIC_IMPORTS = frozenset({"import_module", "find_spec", "__import__"})
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source`` (a bridge module) uses the bridge module ``target``; ``dynamic``: named by a string."""
+
+    source: str
+    target: str
+    line: int
+    dynamic: bool
+
+    @property
+    def source_layer(self) -> str:
+        return _layer(self.source)
+
+    @property
+    def target_layer(self) -> str:
+        return _layer(self.target)
+
+    def __str__(self) -> str:
+        how = "looks up" if self.dynamic else "imports"
+        return f"{self.source}:{self.line} {how} {self.target}"
+
+
+def _layer(module: str) -> str:
+    """``bridge.http.views.codes`` -> ``http``; a top-level module is its own layer (``settings``)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(BRIDGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _targets(node: ast.AST, module: str, is_package: bool) -> list[tuple[str, bool]]:
+    if isinstance(node, ast.Import):
+        return [(alias.name, False) for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        base = _absolute(node, module, is_package)
+        # `from bridge import sheet` imports the module bridge.sheet; `from bridge.x import y` uses bridge.x.
+        return [(f"{base}.{alias.name}" if base == "bridge" else base, False) for alias in node.names]
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in _DYNAMIC_IMPORTS and isinstance(node.args[0].value, str):
+            return [(node.args[0].value, True)]
+    return []
+
+
+def edges_of(source: str, module: str, *, is_package: bool = False) -> list[Edge]:
+    """Every use of another bridge module in ``source`` (the text of ``module``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        for target, dynamic in _targets(node, module, is_package):
+            if target == "bridge" or target.startswith("bridge."):
+                found.append(Edge(module, target, getattr(node, "lineno", 0), dynamic))
+    return found
+
+
+def bridge_modules(under: str = "") -> list[Path]:
+    return sorted((BRIDGE / under).rglob("*.py"))
+
+
+def all_edges() -> list[Edge]:
+    return [
+        edge
+        for path in bridge_modules()
+        for edge in edges_of(
+            path.read_text(encoding="utf-8"), module_name(path), is_package=path.name == "__init__.py"
+        )
+        if edge.target_layer != edge.source_layer
+    ]
+
+
+def violations(
+    layer: str, *, allowed: frozenset[str] | None = None, refused: frozenset[str] = frozenset()
+) -> list[str]:
+    """The edges out of ``layer`` to a layer not in ``allowed`` (when given) or in ``refused``."""
+    assert bridge_modules(layer), f"bridge/{layer}/ does not exist: the rule would hold for nothing"
+    return [
+        str(edge)
+        for edge in all_edges()
+        if edge.source_layer == layer
+        and ((allowed is not None and edge.target_layer not in allowed) or edge.target_layer in refused)
+    ]
+
+
+# ------------------------------------------------------------------------------------ the rule reader
+
+
+def test_the_reader_sees_an_import_inside_a_function() -> None:
+    source = "def f():\n    from bridge.http import app\n"
+    assert [str(e) for e in edges_of(source, "bridge.ops.x")] == ["bridge.ops.x:2 imports bridge.http"]
+
+
+def test_the_reader_sees_a_module_imported_from_the_bridge_package() -> None:
+    assert [e.target for e in edges_of("from bridge import sheet, settings\n", "bridge.http.x")] == [
+        "bridge.sheet",
+        "bridge.settings",
+    ]
+
+
+def test_the_reader_resolves_relative_imports() -> None:
+    edges = edges_of("from ..store import db\nfrom . import views\n", "bridge.http.app")
+    assert [e.target for e in edges] == ["bridge.store", "bridge.http"]
+
+
+def test_the_reader_sees_a_module_looked_up_by_name() -> None:
+    source = "import importlib\nimportlib.import_module('bridge.notify')\nfind_spec('bridge.cli')\n"
+    assert [(e.target, e.dynamic) for e in edges_of(source, "bridge.service")] == [
+        ("bridge.notify", True),
+        ("bridge.cli", True),
+    ]
+
+
+def test_the_reader_ignores_a_logger_named_like_a_module() -> None:
+    assert edges_of("import logging\nlogging.getLogger('bridge.cli')\n", "bridge.ops.x") == []
+
+
+# ------------------------------------------------------------------------------------------ the rules
+
+
+def test_domain_uses_only_the_floor() -> None:
+    assert violations("domain", allowed=FLOOR | {"domain"}) == []
+
+
+def test_store_uses_only_domain_and_the_floor() -> None:
+    assert violations("store", allowed=FLOOR | {"domain", "store"}) == []
+
+
+def test_service_uses_no_layer_above_it_nor_a_plugin_beside_it() -> None:
+    assert violations("service", refused=frozenset({"http", "cli", "ldap", "realm"})) == []
+
+
+def test_service_reaches_notify_only_through_its_injected_enqueue() -> None:
+    static = [str(e) for e in all_edges() if e.source_layer == "service" and e.target_layer == "notify"]
+    assert [edge for edge in static if " imports " in edge] == []
+
+
+def test_ops_uses_no_http_cli_or_service() -> None:
+    assert violations("ops", refused=frozenset({"http", "cli", "service", "ldap", "realm", "notify"})) == []
+
+
+def test_http_uses_only_the_layers_below_it() -> None:
+    below = FLOOR | {"http", "service", "store", "domain", "ops", "sheet", "sheet_fonts"}
+    assert violations("http", allowed=below) == []
+
+
+def test_nothing_but_cli_uses_cli() -> None:
+    assert [str(e) for e in all_edges() if e.target_layer == "cli"] == []
+
+
+def test_nothing_but_cli_uses_http() -> None:
+    assert [str(e) for e in all_edges() if e.target_layer == "http" and e.source_layer != "cli"] == []
+
+
+# ------------------------------------------------------------------------------------------ the sizes
+
+
+def _sized(package: str) -> list[Path]:
+    paths = [p for p in bridge_modules(package) if not any(part in p.as_posix() for part in NOT_SIZED)]
+    assert paths, f"bridge/{package}/ has no modules: is it split yet?"
+    return paths
+
+
+def _definitions(path: Path, kind: type | tuple[type, ...]) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        (node.end_lineno - node.lineno + 1, f"{path.relative_to(BRIDGE.parent)}:{node.name}")  # type: ignore[attr-defined]
+        for node in ast.walk(tree)
+        if isinstance(node, kind)
+    ]
+
+
+@pytest.mark.parametrize("package", SPLIT)
+def test_no_module_of_a_split_package_is_over_the_line_limit(package: str) -> None:
+    sizes = [
+        (len(p.read_text(encoding="utf-8").splitlines()), str(p.relative_to(BRIDGE.parent)))
+        for p in _sized(package)
+    ]
+    assert [size for size in sizes if size[0] > MODULE_LINES] == []
+
+
+@pytest.mark.parametrize("package", SPLIT)
+def test_no_class_of_a_split_package_is_over_the_line_limit(package: str) -> None:
+    sizes = [size for p in _sized(package) for size in _definitions(p, ast.ClassDef)]
+    assert [size for size in sizes if size[0] > CLASS_LINES] == []
+
+
+@pytest.mark.parametrize("package", SPLIT)
+def test_no_function_of_a_split_package_is_over_the_line_limit(package: str) -> None:
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    sizes = [size for p in _sized(package) for size in _definitions(p, kinds)]
+    assert [size for size in sizes if size[0] > FUNCTION_LINES] == []
