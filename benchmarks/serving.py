@@ -1,6 +1,6 @@
 """Serving: `backup-codes serve` (pre-fork supervisor + waitress) against gunicorn, same app and load.
 
-Run: ``.venv/bin/python benchmarks/serving.py`` (about three minutes; needs gunicorn in the venv:
+Run: ``.venv/bin/python benchmarks/serving.py`` (three to six minutes; needs gunicorn in the venv:
 ``.venv/bin/pip install gunicorn``). Uses a throwaway SQLite database, a free loopback port and the
 Argon2 cost from the environment, i.e. the production defaults unless BACKUP_CODES_ARGON2_* are set.
 
@@ -15,20 +15,22 @@ processes (``--workers``, 2) and request threads (``--threads``, 4), and get the
   tuning and GIL switch interval as the supervisor's workers; the app is built in each worker, after
   the fork, as in ``serve``. Access logging off in both (the app logs its own lines, at WARNING here).
 
-Each run starts the server afresh, warms every client connection with two verifications, then sends
-``--requests`` verifications of valid codes from ``--clients`` threads (4) on keep-alive connections
-(the minimal client of ``benchmarks/verify.py``; it reconnects only when the server closes). The runs
-alternate (supervisor, gunicorn, then gunicorn, supervisor, ...) for ``--rounds`` rounds (3), so load
-from elsewhere on a shared machine falls on both alike. Per run it prints:
+Both servers run side by side, each idle while the other is measured. ``--rounds`` rounds (10) each
+send a batch of ``--requests`` verifications of valid codes (100) to one server and then to the other,
+the order flipping every round (supervisor first, then gunicorn first, ...): the load from elsewhere on
+a shared machine changes within a minute, and short alternating batches let it fall on both alike. A
+batch comes from ``--clients`` threads (4), each on its own keep-alive connection warmed with two
+verifications (the minimal client of ``benchmarks/verify.py``; it reconnects only when the server
+closes). It prints per batch, then per server:
 
-* throughput, verifications per second;
-* latency p50 / p95 / p99 (ms) of the measured requests, as the client saw them;
-* the server's CPU time per verification (user + system of the server's whole process tree, master and
-  workers, read from /proc/PID/stat before and after: the load generator's CPU on the same cores is
-  left out);
-* peak RSS per worker (the largest VmHWM of the workers).
+* throughput, verifications per second (median of the batches), and the ratio of each round;
+* latency p50 / p95 / p99 (ms) of every measured request of the server, as the client saw it;
+* the server's CPU time per verification (user + system time of its whole process tree, master and
+  workers, from /proc/PID/stat before and after each batch: the load generator's CPU on the same cores
+  is left out; median of the batches);
+* peak RSS per worker (the largest VmHWM of its workers, at the end).
 
-Then the median of each figure per server and the ratios gunicorn / supervisor.
+and the ratios gunicorn / supervisor.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,13 +159,15 @@ class Closing(KeepAlive):
 
 @dataclass
 class Run:
+    """One batch against one server."""
+
     server: str
     per_second: float
-    p50: float
-    p95: float
-    p99: float
+    latencies: list[float]  # ms
     cpu_ms: float  # server process tree, per verification
-    rss_mb: float  # largest peak RSS of a worker
+
+    def percentile(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -251,6 +256,8 @@ class Bench:
         size = ["--workers", str(self.args.workers), "--threads", str(self.args.threads)]
         if server == "supervisor":
             return [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port), *size]
+        if self.args.worker_class == "sync":  # gunicorn would run gthread for sync with threads > 1
+            size[-1] = "1"
         worker_class = ["--worker-class", self.args.worker_class]
         return [sys.executable, __file__, "--gunicorn-server", "--port", str(port), *size, *worker_class]
 
@@ -276,17 +283,27 @@ class Bench:
     def issue(self, port: int, count: int) -> list[tuple[str, str]]:
         """``count`` users with a set each, as (user, code) pairs round-robin over the users: a user's
         attempts in flight count against its failure limit until they succeed, so spread them."""
-        session = requests.Session()
         headers = {"Authorization": f"Bearer {self.key}"}
-        sets = {}
-        for i in range(count):
-            user = f"u{i}"
-            response = session.post(
-                f"http://127.0.0.1:{port}/v1/realms/bench/users/{user}/codes", headers=headers, timeout=60
-            )
+
+        def one(user: str) -> list[str]:
+            url = f"http://127.0.0.1:{port}/v1/realms/bench/users/{user}/codes"
+            response = requests.post(url, headers=headers, timeout=120)
             response.raise_for_status()
-            sets[user] = response.json()["codes"]
+            return list(response.json()["codes"])
+
+        with ThreadPoolExecutor(4) as pool:
+            users = [f"u{i}" for i in range(count)]
+            sets = dict(zip(users, pool.map(one, users), strict=True))
         return [(user, codes[i]) for i in range(CODES_PER_USER) for user, codes in sets.items()]
+
+
+def all_workers(root: int, args: argparse.Namespace) -> list[int]:
+    """The server's process tree once every worker has started (/healthz answers after the first)."""
+    for _ in range(600):
+        if len(tree := process_tree(root)) > args.workers:
+            return tree
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not start {args.workers} workers")
 
 
 def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -300,60 +317,56 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
-def measure(bench: Bench, server: str, work: list[tuple[str, str]]) -> Run:
-    with bench.started(server) as (port, process):
-        tree = process_tree(process.pid)
-        before = cpu_seconds(tree)
-        latencies, elapsed = load(port, bench.key, work, bench.args.clients)
-        cpu = cpu_seconds(tree) - before
-        workers = [pid for pid in tree if pid != process.pid]
-        rss = max(peak_rss_mb(pid) for pid in workers)
-    count = len(latencies)
-    return Run(
-        server,
-        count / elapsed,
-        percentile(latencies, 0.5),
-        percentile(latencies, 0.95),
-        percentile(latencies, 0.99),
-        cpu * 1000 / count,
-        rss,
-    )
+def measure(
+    server: str, port: int, tree: list[int], key: str, work: list[tuple[str, str]], clients: int
+) -> Run:
+    before = cpu_seconds(tree)
+    latencies, elapsed = load(port, key, work, clients)
+    cpu = cpu_seconds(tree) - before
+    return Run(server, len(latencies) / elapsed, latencies, cpu * 1000 / len(latencies))
 
 
 # -------------------------------------------------------------------------------------------- main
 
 
-FIGURES: tuple[tuple[str, str, str, Callable[[Run], float]], ...] = (
-    ("verifications/s", "verif/s", "{:8.1f}", lambda run: run.per_second),
-    ("latency p50 ms", "p50 ms", "{:8.1f}", lambda run: run.p50),
-    ("latency p95 ms", "p95 ms", "{:8.1f}", lambda run: run.p95),
-    ("latency p99 ms", "p99 ms", "{:8.1f}", lambda run: run.p99),
-    ("server CPU ms/verification", "CPU ms", "{:8.2f}", lambda run: run.cpu_ms),
-    ("peak RSS per worker MB", "RSS MB", "{:8.1f}", lambda run: run.rss_mb),
+FIGURES: tuple[tuple[str, str, Callable[[list[Run]], float]], ...] = (
+    ("verifications/s, median", "{:8.1f}", lambda runs: statistics.median(run.per_second for run in runs)),
+    ("latency p50 ms, all batches", "{:8.1f}", lambda runs: pooled(runs, 0.50)),
+    ("latency p95 ms, all batches", "{:8.1f}", lambda runs: pooled(runs, 0.95)),
+    ("latency p99 ms, all batches", "{:8.1f}", lambda runs: pooled(runs, 0.99)),
+    ("server CPU ms/verif., median", "{:8.2f}", lambda runs: statistics.median(run.cpu_ms for run in runs)),
 )
 
 
-def report(runs: list[Run]) -> None:
+def pooled(runs: list[Run], fraction: float) -> float:
+    return percentile([ms for run in runs for ms in run.latencies], fraction)
+
+
+def report(runs: list[Run], rss: dict[str, float]) -> None:
     print()
-    print(f"{'median':28s}" + "".join(f"{name:>12s}" for name in SERVERS) + f"{'gunicorn/supervisor':>22s}")
-    for name, _, fmt, value in FIGURES:
-        medians = [statistics.median(value(run) for run in runs if run.server == s) for s in SERVERS]
-        cells = "".join(f"{fmt.format(m):>12s}" for m in medians)
-        print(f"{name:28s}{cells}{medians[1] / medians[0]:22.2f}")
-    pairs = [(a, b) for a, b in zip(runs[::2], runs[1::2], strict=False)]
-    per_round = [
-        (b if b.server == "gunicorn" else a).per_second / (a if a.server == "supervisor" else b).per_second
-        for a, b in pairs
-    ]
-    print(f"throughput ratio per round    : {' '.join(f'{r:.2f}' for r in per_round)}")
+    print(f"{'':30s}" + "".join(f"{name:>12s}" for name in SERVERS) + f"{'gunicorn/supervisor':>22s}")
+    for name, fmt, figure in FIGURES:
+        values = [figure([run for run in runs if run.server == server]) for server in SERVERS]
+        cells = "".join(f"{fmt.format(value):>12s}" for value in values)
+        print(f"{name:30s}{cells}{values[1] / values[0]:22.2f}")
+    cells = "".join(f"{rss[server]:12.1f}" for server in SERVERS)
+    print(f"{'peak RSS per worker MB, max':30s}{cells}{rss['gunicorn'] / rss['supervisor']:22.2f}")
+    by_round = [{run.server: run.per_second for run in runs[i : i + 2]} for i in range(0, len(runs), 2)]
+    ratios = [pair["gunicorn"] / pair["supervisor"] for pair in by_round]
+    print()
+    print(f"throughput gunicorn/supervisor per round: {' '.join(f'{r:.2f}' for r in ratios)}")
+    print(
+        f"  median {statistics.median(ratios):.2f}; rounds where gunicorn was faster: "
+        f"{sum(r > 1 for r in ratios)} of {len(ratios)}"
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each server, alternating (default 3)")
-    parser.add_argument("--requests", type=int, default=300, help="measured verifications per run (300)")
+    parser.add_argument("--rounds", type=int, default=10, help="batches on each server, alternating (10)")
+    parser.add_argument("--requests", type=int, default=100, help="measured verifications per batch (100)")
     parser.add_argument("--clients", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of each server (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="request threads per worker (default 4)")
@@ -375,26 +388,31 @@ def main() -> None:
         f"Argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_cost} KiB "
         f"p={settings.argon2_parallelism}; {os.cpu_count()} CPU(s); {args.workers} workers x "
         f"{args.threads} threads; gunicorn worker class {args.worker_class}; {args.clients} client threads; "
-        f"{args.requests} verifications per run; {args.rounds} rounds",
+        f"{args.rounds} rounds of {args.requests} verifications per server",
         flush=True,
     )
-    per_run = args.requests + 2 * args.clients
-    users = -(-per_run // CODES_PER_USER)
-    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:
+    users = -(-(args.requests + 2 * args.clients) // CODES_PER_USER)
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp, contextlib.ExitStack() as stack:
         bench = Bench(Path(tmp), args)
-        with bench.started("supervisor") as (port, _):
-            work = bench.issue(port, users * 2 * args.rounds)  # not measured: codes for every run
+        servers = {server: stack.enter_context(bench.started(server)) for server in SERVERS}
+        trees = {server: all_workers(process.pid, args) for server, (_, process) in servers.items()}
+        work = bench.issue(servers["supervisor"][0], users * 2 * args.rounds)  # not measured
         batches = iter([work[i :: 2 * args.rounds] for i in range(2 * args.rounds)])
         print()
-        print(f"{'run':>3s}  {'server':12s}" + "".join(f"{short:>10s}" for _, short, _, _ in FIGURES))
+        print(f"{'batch':>5s}  {'server':12s}{'verif/s':>10s}{'p50 ms':>10s}{'p95 ms':>10s}{'CPU ms':>10s}")
         runs: list[Run] = []
         for n in range(args.rounds):
             for server in SERVERS if n % 2 == 0 else SERVERS[::-1]:
-                run = measure(bench, server, next(batches))
+                port, _ = servers[server]
+                run = measure(server, port, trees[server], bench.key, next(batches), args.clients)
                 runs.append(run)
-                cells = "".join(f"{fmt.format(value(run)):>10s}" for _, _, fmt, value in FIGURES)
-                print(f"{len(runs):3d}  {server:12s}{cells}", flush=True)
-    report(runs)
+                print(
+                    f"{len(runs):5d}  {server:12s}{run.per_second:10.1f}{run.percentile(0.5):10.1f}"
+                    f"{run.percentile(0.95):10.1f}{run.cpu_ms:10.2f}",
+                    flush=True,
+                )
+        rss = {s: max(peak_rss_mb(pid) for pid in trees[s] if pid != servers[s][1].pid) for s in SERVERS}
+    report(runs, rss)
 
 
 if __name__ == "__main__":
