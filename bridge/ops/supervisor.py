@@ -4,6 +4,10 @@ Pre-forks workers that share one listening socket (each a waitress server over i
 service: nothing database-related crosses a fork), restarts crashed ones, and stops them all on
 SIGTERM/SIGINT/SIGHUP with a grace period. All workers share one System V semaphore, the hash gate, so
 no more Argon2 evaluations run at once than there are cores.
+
+Why not gunicorn: measured against it on the same app and load (``benchmarks/serving.py``), it is
+within noise on throughput and tail latency, costs a little more CPU and memory, and would need its
+private API overridden for the JSON refusals and the graceful SIGINT/SIGHUP (docs/operations.md, Serving).
 """
 
 from __future__ import annotations
