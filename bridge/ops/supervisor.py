@@ -7,6 +7,10 @@ no more Argon2 evaluations run at once than there are cores.
 
 What a worker serves is handed in (``load_worker``, from ``backup-codes serve``): operations sit below
 the HTTP layer and import none of it.
+
+Why not gunicorn: measured against it on the same app and load (``benchmarks/serving.py``), it is
+within noise on throughput and tail latency, costs a little more CPU and memory, and would need its
+private API overridden for the JSON refusals and the graceful SIGINT/SIGHUP (docs/operations.md, Serving).
 """
 
 from __future__ import annotations
