@@ -14,6 +14,7 @@ expires, and the mail goes out again with the same Message-ID so mail clients ca
 from __future__ import annotations
 
 import contextlib
+import gettext
 import logging
 import re
 import smtplib
@@ -21,6 +22,7 @@ import ssl
 import textwrap
 import threading
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -34,6 +36,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from bridge import locales
 from bridge.db import as_utc, unavailable_reason, utcnow
 from bridge.devices import browser_and_system
 from bridge.schema import contacts, notifications
@@ -53,7 +56,6 @@ KINDS: tuple[str, ...] = (
     "new_device",
     "account_recovered",
 )
-LOCALES: tuple[str, ...] = ("en", "es")
 
 # Template variables a caller may pass; all optional (templates leave out what is missing).
 #   realm_display_name, username, display_name: who and where, for the greeting and subject
@@ -202,12 +204,9 @@ class RenderedMail:
 
 
 def resolve_locale(requested: str | None, default: str = "en") -> str:
-    """``es-MX`` → ``es``; anything without templates falls back to the default, then to English."""
-    for candidate in (requested, default):
-        base = (candidate or "").replace("_", "-").split("-")[0].strip().lower()
-        if base in LOCALES:
-            return base
-    return "en"
+    """The catalog a mail is written in: the user's locale, else ``default`` (the realm's default or
+    BACKUP_CODES_DEFAULT_LOCALE), else English; regions fall back to their language (bridge/locales.py)."""
+    return locales.negotiate(requested, default)
 
 
 def render(kind: str, locale: str | None, context: Mapping[str, Any], settings: Settings) -> RenderedMail:
@@ -220,16 +219,34 @@ def render(kind: str, locale: str | None, context: Mapping[str, Any], settings: 
     variables.update(
         organisation=settings.organisation_name,
         support_contact=settings.support_contact or None,
-        locale=lang,
+        locale=locales.html_lang(lang),
+        direction=locales.direction(lang),
         realm_name=context.get("realm_display_name") or context.get("realm") or settings.organisation_name,
     )
-    name = f"{lang}/{kind}.j2"
-    text_env, html_env = _environment("txt"), _environment("html")
-    subject_template = text_env.get_template(name)
-    subject = "".join(subject_template.blocks["subject"](subject_template.new_context(variables)))
-    text = text_env.get_template(name).render(variables, layout=f"{lang}/_layout.txt.j2")
-    html = html_env.get_template(name).render(variables, layout=f"{lang}/_layout.html.j2")
+    name = f"{kind}.j2"
+    token = _CATALOG.set(locales.translations(lang))
+    try:
+        text_env, html_env = _environment("txt"), _environment("html")
+        subject_template = text_env.get_template(name)
+        subject = "".join(subject_template.blocks["subject"](subject_template.new_context(variables)))
+        text = text_env.get_template(name).render(variables, layout="_layout.txt.j2")
+        html = html_env.get_template(name).render(variables, layout="_layout.html.j2")
+    finally:
+        _CATALOG.reset(token)
     return RenderedMail(subject=_one_line(subject), text=_tidy_text(text), html=html.strip() + "\n")
+
+
+# The catalog of the mail being rendered: one Environment per format serves every language, and
+# the i18n extension's gettext calls read the catalog from here (thread- and worker-safe).
+_CATALOG: ContextVar[gettext.NullTranslations] = ContextVar("mail_catalog")
+
+
+def _gettext(message: str) -> str:
+    return _CATALOG.get().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _CATALOG.get().ngettext(singular, plural, n)
 
 
 @cache
@@ -240,7 +257,10 @@ def _environment(fmt: str) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: placeholders are filled (and escaped in HTML) by Jinja, and a missing one is an error
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         when=format_when,
         device=describe_user_agent,
@@ -503,7 +523,7 @@ class Notifier:
                 to_address=claimed.to_address,
                 settings=self._settings,
                 message_id=_message_id(claimed, self._settings),
-                locale=lang,
+                locale=locales.html_lang(lang),
             )
         except Exception as exc:
             raise _Permanent(f"cannot build the message: {_describe(exc, self._settings)}") from exc
