@@ -22,11 +22,12 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import api, logs, metrics, sheet_fonts
+from bridge import api, logs, metrics
 from bridge.db import make_engine, unavailable_reason
 from bridge.hashing import CodeHasher
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.sheet import faces
 
 MAX_BODY_BYTES = 64 * 1024
 # What the HTTP server (waitress, see bridge.http_server) refuses before the app sees the request: the
@@ -112,7 +113,7 @@ def create_app(
     _add_operational_routes(app)
     _add_request_hooks(app)
     _add_error_handlers(app)
-    sheet_fonts.locate(settings.font_dirs)  # a missing sheet font is logged once, at start
+    faces.locate(settings.font_dirs)  # a missing sheet font is logged once, at start
     return app
 
 

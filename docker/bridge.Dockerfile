@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --gid 0 --home-dir /var/lib/backup-codes --shell /usr/sbin/nologin backup-codes \
  && install -d -o backup-codes -g 0 -m 0750 /var/lib/backup-codes /run/bridge-key
 
-# Thai and CJK fonts for names on the PDF sheet (bridge/sheet_fonts.py); without them such names are
+# Thai and CJK fonts for names on the PDF sheet (bridge/sheet/faces.py); without them such names are
 # left out of the sheet and the bridge logs a warning at start.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-tlwg-loma-ttf \

@@ -1,8 +1,8 @@
 """The printable code sheet (PDF) and its plain-text twin, for a freshly issued set of codes.
 
 Stateless: the codes come in, bytes go out, nothing is stored or logged. The PDF embeds subsets of the
-DejaVu fonts shipped in ``bridge/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
-CJK names subsets of Debian's fonts found at run time (bridge/sheet_fonts.py); text is shaped by
+DejaVu fonts shipped in ``bridge/sheet/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
+CJK names subsets of Debian's fonts found at run time (bridge/sheet/faces.py); text is shaped by
 HarfBuzz, so Arabic letters join and right-to-left names read right to left.
 Layout follows what users of Google's and GitHub's sheets
 expect (peers.md): numbered codes, a box to tick off each one, short instructions, and a warning
@@ -21,7 +21,8 @@ from babel.dates import get_month_names
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bridge import locales, sheet_fonts
+from bridge import locales
+from bridge.sheet import faces
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
 _STEPS = ("step_once", "step_login", "step_offline", "step_renew")
@@ -176,9 +177,9 @@ class _SheetPDF(FPDF):
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self._footer_text = footer_text
         self._page_label = page_label
-        self.add_font("Sans", "", str(sheet_fonts.SANS))
-        self.add_font("Sans", "B", str(sheet_fonts.SANS_BOLD))
-        self.add_font("Mono", "", str(sheet_fonts.MONO))
+        self.add_font("Sans", "", str(faces.SANS))
+        self.add_font("Sans", "B", str(faces.SANS_BOLD))
+        self.add_font("Mono", "", str(faces.MONO))
         self.set_text_shaping(True)  # joins Arabic letters, places Thai marks, orders right-to-left runs
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 6)
@@ -198,11 +199,11 @@ class _SheetPDF(FPDF):
         self.cell(label_w, 4, label, align="R")
 
 
-def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = sheet_fonts.DEFAULT_FONT_DIRS) -> bytes:
+def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = faces.DEFAULT_FONT_DIRS) -> bytes:
     """A one-page (two for very large sets) printable sheet on A4 or US Letter.
 
     Characters DejaVu lacks (Thai, CJK) are drawn with fonts found under ``font_dirs``
-    (bridge/sheet_fonts.py), cut down to the sheet's characters in a throwaway directory.
+    (bridge/sheet/faces.py), cut down to the sheet's characters in a throwaway directory.
     """
     _check(sheet)
     sheet = _printable(sheet)
@@ -222,7 +223,7 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = sheet_fonts
     pdf.set_creation_date(_aware(sheet.created_at))
     text = " ".join((footer, sheet.organisation.upper(), title, *s.values()))
     with tempfile.TemporaryDirectory(prefix="backup-codes-sheet-") as workdir:
-        sheet_fonts.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
+        faces.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
         pdf.add_page()
         _header(pdf, sheet, s, created)
         _codes(pdf, sheet.codes, s)
