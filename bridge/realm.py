@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bridge.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
+
 FLOW_ALIAS = "browser-backup-codes"
 RESET_FLOW_ALIAS = "reset credentials with backup codes"
 AUTHENTICATOR_ID = "backup-code"
@@ -87,6 +89,8 @@ RESET_STEP_ALIAS = {
 MAX_REMEMBER_DEVICE_DAYS = 400  # the bridge's device lifetime is capped at 400 days too
 AUTHENTICATORS = (AUTHENTICATOR_ID, CONDITION_ID, REMEMBER_DEVICE_ID, PASSWORD_FORM_ID)
 REQUIRED_ACTIONS = {REQUIRED_ACTION_ID: REQUIRED_ACTION_NAME, DEVICES_ACTION_ID: DEVICES_ACTION_NAME}
+# The realm's supportedLocales install adds: our theme's 41 languages, as Keycloak spells them (pt-BR, zh-CN).
+LANGUAGE_TAGS = tuple(language_tag(locale) for locale in KEYCLOAK_LOGIN_LOCALES)
 
 
 class RealmInstallError(RuntimeError):
@@ -604,7 +608,29 @@ def _plan_realm_settings(state: RealmState, options: InstallOptions) -> list[Cha
         )
     if options.enable_brute_force and not state.realm.get("bruteForceProtected"):
         changes.append(Change("enable_brute_force", "enable brute-force detection for the realm"))
+    changes += _plan_languages(state)
     return changes
+
+
+def _plan_languages(state: RealmState) -> list[Change]:
+    """Internationalization on, with every language our pages, mails and sheet speak.
+
+    Keycloak only offers a user the realm's supported locales, and the provider sends the one it
+    resolves to the bridge for the mails and the sheet. Locales the realm had are kept, its default too.
+    """
+    supported = [str(tag) for tag in state.realm.get("supportedLocales") or []]
+    missing = [tag for tag in LANGUAGE_TAGS if tag not in supported]
+    if state.realm.get("internationalizationEnabled") and not missing:
+        return []
+    default = str(state.realm.get("defaultLocale") or "en")
+    return [
+        Change(
+            "enable_languages",
+            f"enable internationalization with the {len(LANGUAGE_TAGS)} languages of the login theme "
+            f"(adds {len(missing)}, keeps {len(supported)}; default '{default}')",
+            {"locales": sorted({*supported, *LANGUAGE_TAGS}), "default": default},
+        )
+    ]
 
 
 def _describe_days(days: int) -> str:
@@ -1011,6 +1037,9 @@ class Installer:
         attributes = self._attributes()
         attributes[ATTR_REMEMBER_DEVICE_DAYS] = days
         self._update_realm(attributes=attributes)
+
+    def _do_enable_languages(self, locales: list[str], default: str) -> None:
+        self._update_realm(internationalizationEnabled=True, supportedLocales=locales, defaultLocale=default)
 
     def _do_enable_brute_force(self) -> None:
         self._update_realm(bruteForceProtected=True)

@@ -26,7 +26,10 @@ RUN apt-get update \
 WORKDIR /opt/backup-codes
 COPY pyproject.toml ./
 COPY bridge ./bridge
-RUN pip install . && rm -rf /opt/backup-codes/build
+# The gettext catalogs of mails and sheet are compiled here (.po in git, .mo built), then packaged.
+RUN pip install "babel>=2.16,<3" \
+ && pybabel compile -d bridge/locale --statistics \
+ && pip install . && rm -rf /opt/backup-codes/build
 
 USER 10001:0
 WORKDIR /var/lib/backup-codes
