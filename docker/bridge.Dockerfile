@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --gid 0 --home-dir /var/lib/backup-codes --shell /usr/sbin/nologin backup-codes \
  && install -d -o backup-codes -g 0 -m 0750 /var/lib/backup-codes /run/bridge-key
 
-# Thai and CJK fonts for names on the PDF sheet (bridge/sheet_fonts.py); without them such names are
+# Thai and CJK fonts for names on the PDF sheet (bridge/sheet/faces.py); without them such names are
 # left out of the sheet and the bridge logs a warning at start.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-tlwg-loma-ttf \
@@ -26,7 +26,10 @@ RUN apt-get update \
 WORKDIR /opt/backup-codes
 COPY pyproject.toml ./
 COPY bridge ./bridge
-RUN pip install . && rm -rf /opt/backup-codes/build
+# The gettext catalogs of mails and sheet are compiled here (.po in git, .mo built), then packaged.
+RUN pip install "babel>=2.16,<3" \
+ && pybabel compile -d bridge/locale --statistics \
+ && pip install . && rm -rf /opt/backup-codes/build
 
 USER 10001:0
 WORKDIR /var/lib/backup-codes

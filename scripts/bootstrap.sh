@@ -92,6 +92,14 @@ setup_venv() {
     printf '%s\n' "$want" > "$VENV_STAMP"
 }
 
+compile_catalogs() {
+    # The mails' and the sheet's gettext catalogs: .po in git, .mo built here (and in the Dockerfile),
+    # so a merged or edited translation is what the bridge speaks after the next bootstrap.
+    step "i18n: compiling bridge/locale/*/LC_MESSAGES/messages.po"
+    PYBABEL="$VENV/bin/pybabel" "$REPO_ROOT/scripts/i18n.sh" compile >/dev/null \
+        || fail "pybabel compile failed: a catalog in bridge/locale is broken (scripts/i18n.sh compile)"
+}
+
 keycloak_version() {
     # One source of truth: the version the provider is compiled against (plugin/pom.xml).
     local v=""
@@ -143,6 +151,7 @@ fetch_keycloak() {
 main() {
     install_system_packages
     setup_venv
+    compile_catalogs
     require_java_tools
     build_plugin
     fetch_keycloak

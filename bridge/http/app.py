@@ -22,7 +22,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import sheet_fonts
 from bridge.domain.hashing import CodeHasher
 from bridge.errors import BackupCodesError
 from bridge.http import api, validation
@@ -30,6 +29,7 @@ from bridge.http.context import ApiError, Bridge, error_response
 from bridge.ops import logs, metrics
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.sheet import faces
 from bridge.store.db import make_engine, unavailable_reason
 
 MAX_BODY_BYTES = 64 * 1024
@@ -116,7 +116,7 @@ def create_app(
     _add_operational_routes(app)
     _add_request_hooks(app)
     _add_error_handlers(app)
-    sheet_fonts.locate(settings.font_dirs)  # a missing sheet font is logged once, at start
+    faces.locate(settings.font_dirs)  # a missing sheet font is logged once, at start
     return app
 
 

@@ -281,6 +281,10 @@ def set_remember_devices(kc: RealmAdmin, days: str) -> None:
     kc.update_realm(attributes=attributes)
 
 
+def enable_languages(kc: RealmAdmin, locales: list[str], default: str) -> None:
+    kc.update_realm(internationalizationEnabled=True, supportedLocales=locales, defaultLocale=default)
+
+
 def enable_brute_force(kc: RealmAdmin) -> None:
     kc.update_realm(bruteForceProtected=True)
 
@@ -331,6 +335,7 @@ VERBS: dict[str, Verb] = {
     "remove_event_listener": remove_event_listener,
     "set_remember_devices": set_remember_devices,
     "enable_brute_force": enable_brute_force,
+    "enable_languages": enable_languages,
     "restore_flow": restore_flow,
     "restore_theme": restore_theme,
     "delete_flow": delete_flow,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bridge import contract
+from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
 
 FLOW_ALIAS = "browser-backup-codes"
 RESET_FLOW_ALIAS = "reset credentials with backup codes"
@@ -63,6 +64,8 @@ RESET_STEP_ALIAS = {
 MAX_REMEMBER_DEVICE_DAYS = contract.REMEMBER_DEVICE_MAX_DAYS  # the bridge's device lifetime has the same cap
 AUTHENTICATORS = (AUTHENTICATOR_ID, CONDITION_ID, REMEMBER_DEVICE_ID, PASSWORD_FORM_ID)
 REQUIRED_ACTIONS = {REQUIRED_ACTION_ID: REQUIRED_ACTION_NAME, DEVICES_ACTION_ID: DEVICES_ACTION_NAME}
+# The realm's supportedLocales install adds: our theme's 41 languages, as Keycloak spells them (pt-BR, zh-CN).
+LANGUAGE_TAGS = tuple(language_tag(locale) for locale in KEYCLOAK_LOGIN_LOCALES)
 
 
 class RealmInstallError(RuntimeError):

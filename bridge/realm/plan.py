@@ -24,6 +24,7 @@ from bridge.realm.model import (
     FALLBACK_BROWSER_FLOW,
     FALLBACK_RESET_FLOW,
     FLOW_ALIAS,
+    LANGUAGE_TAGS,
     PASSWORD_FORM_ID,
     REMEMBER_DEVICE_ID,
     REMEMBERED_ATTRIBUTES,
@@ -330,7 +331,29 @@ def _plan_realm_settings(state: RealmState, options: InstallOptions) -> list[Cha
         )
     if options.enable_brute_force and not state.realm.get("bruteForceProtected"):
         changes.append(Change("enable_brute_force", "enable brute-force detection for the realm"))
+    changes += _plan_languages(state)
     return changes
+
+
+def _plan_languages(state: RealmState) -> list[Change]:
+    """Internationalization on, with every language our pages, mails and sheet speak.
+
+    Keycloak only offers a user the realm's supported locales, and the provider sends the one it
+    resolves to the bridge for the mails and the sheet. Locales the realm had are kept, its default too.
+    """
+    supported = [str(tag) for tag in state.realm.get("supportedLocales") or []]
+    missing = [tag for tag in LANGUAGE_TAGS if tag not in supported]
+    if state.realm.get("internationalizationEnabled") and not missing:
+        return []
+    default = str(state.realm.get("defaultLocale") or "en")
+    return [
+        Change(
+            "enable_languages",
+            f"enable internationalization with the {len(LANGUAGE_TAGS)} languages of the login theme "
+            f"(adds {len(missing)}, keeps {len(supported)}; default '{default}')",
+            {"locales": sorted({*supported, *LANGUAGE_TAGS}), "default": default},
+        )
+    ]
 
 
 def describe_days(days: int) -> str:

@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bridge import realm as installer
 from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
 from tests.e2e import pages
-from tests.e2e.conftest import APP_ORIGIN, REDIRECT_URI, Stack
+from tests.e2e.conftest import APP_ORIGIN, REDIRECT_URI, Stack, build_stack
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.browser]
 
@@ -149,3 +150,119 @@ def test_setup_page_screenshot_for_people(setup_page: tuple[Any, str], locale: s
     pages.screenshot(page, f"setup-{locale}")
 
     assert (pages.SCREENSHOTS / f"setup-{locale}-desktop.png").is_file()
+
+
+# ------------------------------------------------------------ the low-codes, unavailable and devices pages
+
+
+def enrolled(multilingual: Stack, chromium: Any, prefix: str) -> tuple[Any, list[str]]:
+    """A user of a multilingual realm with a saved set of codes, and those codes."""
+    user = multilingual.new_user(prefix)
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        codes = pages.codes_on_setup_page(page)
+        pages.confirm_codes_saved(page)
+        pages.expect_signed_in(page, REDIRECT_URI)
+    return user, codes
+
+
+@pytest.fixture(scope="module")
+def always_low(keycloak: Any, e2e_bridge: Any) -> Stack:
+    """A multilingual realm whose low-codes threshold is the whole set: every code used shows the notice.
+
+    (The notice cannot be reloaded in another language: a reload after the spent code finishes the sign-in.)
+    """
+    options = installer.InstallOptions(config={"low_threshold": "10"})
+    tags = [language_tag(locale) for locale in KEYCLOAK_LOGIN_LOCALES]
+    return build_stack(keycloak, e2e_bridge, "i18nlow", options, supportedLocales=tags, defaultLocale="en")
+
+
+@pytest.fixture(scope="module")
+def low_user(chromium: Any, always_low: Stack) -> tuple[Any, list[str]]:
+    """A user of that realm and their unused codes (the tests use them up and renew the set)."""
+    return enrolled(always_low, chromium, "langlow")
+
+
+def renew_codes(page: Any) -> list[str]:
+    page.click("#backup-code-regenerate")
+    page.wait_for_load_state()
+    pages.accept_regeneration_if_asked(page)
+    codes = pages.codes_on_setup_page(page)
+    pages.confirm_codes_saved(page)
+    return codes
+
+
+@pytest.fixture(scope="module")
+def code_step(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
+    """A browser at the code step of a user who has codes (while the bridge runs)."""
+    user, _codes = enrolled(multilingual, chromium, "langdown")
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        assert pages.on_code_page(page), f"expected the backup-code page, got {page.url}"
+        yield page, page.url
+
+
+@pytest.fixture(scope="module")
+def devices_page(chromium: Any, multilingual: Stack) -> Iterator[tuple[Any, str]]:
+    """A browser on the remembered-devices page (an application-initiated action of a signed-in user)."""
+    user, codes = enrolled(multilingual, chromium, "langdev")
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, multilingual.login_url, user.username, user.password)
+        pages.enter_code(page, codes[0])
+        pages.expect_signed_in(page, REDIRECT_URI)
+        page.goto(multilingual.login_url_with(kc_action="backup-code-devices"))
+        page.wait_for_load_state()
+        assert pages.on_devices_page(page), f"expected the devices page, got {page.url}"
+        yield page, page.url
+
+
+def shows_no_message_key(page: Any) -> list[str]:
+    text = page.evaluate(VISIBLE_TEXT_JS)
+    return [key for key in messages("en") if key in text]
+
+
+@pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
+def test_low_codes_page_is_in_the_language_and_shows_no_message_key(
+    chromium: Any, always_low: Stack, low_user: tuple[Any, list[str]], locale: str
+) -> None:
+    user, codes = low_user
+    with browser_page(chromium) as page:
+        pages.sign_in_with_password(page, always_low.login_url, user.username, user.password)
+        load_in((page, page.url), locale)
+        pages.enter_code(page, codes.pop(0))
+
+        assert pages.on_low_page(page), f"expected the few-codes-left notice, got {page.url}"
+        assert page.locator("#kc-page-title").inner_text().strip() == messages(locale)["backupCodeLowTitle"]
+        assert shows_no_message_key(page) == []
+        if len(codes) == 1:  # the last code would leave none: no notice then, so renew the set now
+            codes[:] = renew_codes(page)
+
+
+def test_unavailable_page_is_in_every_language_and_shows_no_message_key(
+    code_step: tuple[Any, str], multilingual: Stack
+) -> None:
+    """One test for all 41: the bridge is stopped once (and always started again), not 41 times."""
+    wrong: dict[str, str] = {}
+    multilingual.bridge.stop()
+    try:
+        for locale in KEYCLOAK_LOGIN_LOCALES:
+            page = load_in(code_step, locale)
+            shown = pages.on_unavailable_page(page)
+            title = page.locator("#kc-page-title").inner_text().strip() if shown else ""
+            if title != messages(locale)["backupCodeUnavailableTitle"] or shows_no_message_key(page):
+                wrong[locale] = title or page.url
+    finally:
+        multilingual.bridge.start()
+
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("locale", KEYCLOAK_LOGIN_LOCALES)
+def test_devices_page_is_in_the_language_and_shows_no_message_key(
+    devices_page: tuple[Any, str], locale: str
+) -> None:
+    page = load_in(devices_page, locale)
+
+    assert pages.on_devices_page(page)
+    assert page.locator("#kc-page-title").inner_text().strip() == messages(locale)["backupCodeDevicesTitle"]
+    assert shows_no_message_key(page) == []

@@ -227,6 +227,15 @@ def test_install_leaves_brute_force_detection_alone_by_default(keycloak: Any, fr
     assert keycloak.admin(fresh_realm).get_realm(fresh_realm)["bruteForceProtected"] is False
 
 
+def test_install_turns_on_the_41_languages_of_the_theme(keycloak: Any, fresh_realm: str) -> None:
+    install(keycloak, fresh_realm)
+
+    realm = keycloak.admin(fresh_realm).get_realm(fresh_realm)
+    assert realm["internationalizationEnabled"] is True
+    assert set(realm["supportedLocales"]) == set(installer.LANGUAGE_TAGS)
+    assert realm["defaultLocale"] == "en"
+
+
 def test_install_into_an_unknown_realm_fails_clearly(
     keycloak: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

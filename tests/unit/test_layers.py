@@ -193,7 +193,7 @@ def test_ops_uses_no_http_cli_or_service() -> None:
 
 
 def test_http_uses_only_the_layers_below_it() -> None:
-    below = FLOOR | {"http", "service", "store", "domain", "ops", "sheet", "sheet_fonts"}
+    below = FLOOR | {"http", "service", "store", "domain", "ops", "sheet"}
     assert violations("http", allowed=below) == []
 
 

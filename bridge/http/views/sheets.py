@@ -29,7 +29,7 @@ def _sheet_from_request() -> Any:
         realm_display_name=data["realm_display_name"],
         organisation=data.get("organisation") or bridge().settings.organisation_name,
         created_at=created_at,
-        locale=data.get("locale", "en"),
+        locale=data.get("locale") or bridge().settings.default_locale,  # raw: it picks the CJK face too
     ), data.get("paper", "A4")
 
 

@@ -30,7 +30,7 @@ ANTI_PHISHING = {
     "es": "Nadie de Acme Corp le pedirá jamás sus códigos de respaldo.",
 }
 NOT_YOU = {"en": "If this wasn't you", "es": "Si no ha sido usted"}
-EVERY = [(kind, locale) for kind in notify.KINDS for locale in notify.LOCALES]
+EVERY = [(kind, locale) for kind in notify.KINDS for locale in ("en", "es")]
 
 
 @pytest.mark.parametrize(("kind", "locale"), EVERY)
@@ -110,7 +110,7 @@ def test_regional_locale_uses_its_language() -> None:
 
 
 def test_unknown_locale_falls_back_to_english() -> None:
-    assert notify.render("unlocked", "fr", FULL, SETTINGS).subject.startswith("Sign-in with backup codes")
+    assert notify.render("unlocked", "xx", FULL, SETTINGS).subject.startswith("Sign-in with backup codes")
 
 
 def test_missing_locale_uses_the_configured_default() -> None:
@@ -126,7 +126,7 @@ def test_unknown_kind_is_refused() -> None:
 
 
 def test_html_declares_its_language() -> None:
-    assert '<html lang="es">' in notify.render("locked", "es", FULL, SETTINGS).html
+    assert '<html lang="es" dir="ltr">' in notify.render("locked", "es", FULL, SETTINGS).html
 
 
 def test_generic_help_desk_is_named_when_no_support_contact_is_configured() -> None:

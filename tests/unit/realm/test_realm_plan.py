@@ -131,6 +131,9 @@ def installed_state(
         "loginTheme": installer.THEME,
         "eventsListeners": ["jboss-logging", installer.EVENT_LISTENER_ID],
         "attributes": dict(INSTALLED_ATTRIBUTES),
+        "internationalizationEnabled": True,
+        "supportedLocales": list(installer.LANGUAGE_TAGS),
+        "defaultLocale": "en",
         **realm,
     }
     return state(browser or browser_copy(), reset or reset_copy(), **settings)
@@ -240,6 +243,7 @@ def test_a_fresh_realm_gets_the_whole_plan_in_order() -> None:
         "bind_theme",
         "add_event_listener",
         "set_remember_devices",
+        "enable_languages",
     ]
 
 
@@ -402,6 +406,34 @@ def test_remember_device_placed_before_the_2fa_sub_flow_is_moved_after_it() -> N
     )
 
     assert kinds(changes) == ["add_remember_device"]
+
+
+def test_a_fresh_realm_gets_internationalization_with_the_41_languages_of_the_theme() -> None:
+    [step] = [c for c in fresh_plan() if c.kind == "enable_languages"]
+
+    assert len(step.params["locales"]) == 41
+    assert {"en", "ja", "ar", "pt-BR", "zh-CN", "zh-TW"} <= set(step.params["locales"])
+    assert step.params["default"] == "en"
+
+
+def test_enabling_languages_keeps_the_realms_own_locales_and_default() -> None:
+    realm = installed_state(
+        internationalizationEnabled=False, supportedLocales=["de", "gsw"], defaultLocale="de"
+    )
+
+    [step] = installer.plan_install(realm, installer.InstallOptions())
+
+    assert step.kind == "enable_languages"
+    assert "gsw" in step.params["locales"] and len(step.params["locales"]) == 42
+    assert step.params["default"] == "de"
+
+
+def test_a_realm_missing_one_of_the_languages_gets_it_added() -> None:
+    realm = installed_state(supportedLocales=[t for t in installer.LANGUAGE_TAGS if t != "ka"])
+
+    [step] = installer.plan_install(realm, installer.InstallOptions())
+
+    assert "ka" in step.params["locales"] and "adds 1" in step.description
 
 
 def test_the_event_listener_is_added_next_to_the_existing_ones() -> None:

@@ -223,7 +223,7 @@ def test_a_bidi_control_in_a_name_cannot_reorder_the_pdf(control: str, tmp_path:
 
 
 # One name per script of the 41 login locales (and Hebrew); DejaVu draws some, Debian's Thai and CJK
-# fonts the rest (bridge/sheet_fonts.py).
+# fonts the rest (bridge/sheet/faces.py).
 NAMES_BY_SCRIPT = {
     "Latin": "Zoë Ångström",
     "Greek": "Γιώργος Παπαδόπουλος",

@@ -1,6 +1,6 @@
 """Fallback fonts for the PDF sheet: the scripts the shipped DejaVu fonts lack, found on the host.
 
-DejaVu (``bridge/fonts``) draws Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic. Thai and
+DejaVu (``bridge/sheet/fonts``) draws Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic. Thai and
 CJK (Japanese, Chinese, Korean) come from Debian font packages at run time rather than from the
 repository: a CJK font is about 20 MB. They are looked up by file name under the directories of
 ``BACKUP_CODES_FONT_DIRS``; a missing one is logged once and its characters are left out of the sheet,

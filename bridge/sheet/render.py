@@ -1,8 +1,8 @@
 """The printable code sheet (PDF) and its plain-text twin, for a freshly issued set of codes.
 
 Stateless: the codes come in, bytes go out, nothing is stored or logged. The PDF embeds subsets of the
-DejaVu fonts shipped in ``bridge/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
-CJK names subsets of Debian's fonts found at run time (bridge/sheet_fonts.py); text is shaped by
+DejaVu fonts shipped in ``bridge/sheet/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
+CJK names subsets of Debian's fonts found at run time (bridge/sheet/faces.py); text is shaped by
 HarfBuzz, so Arabic letters join and right-to-left names read right to left.
 Layout follows what users of Google's and GitHub's sheets
 expect (peers.md): numbered codes, a box to tick off each one, short instructions, and a warning
@@ -17,88 +17,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from babel.dates import get_month_names
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bridge import sheet_fonts
+from bridge.domain import locales
+from bridge.sheet import faces
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
-LOCALES = ("en", "es")
-
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
-
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Backup codes",
-        "account": "Account",
-        "created": "Created",
-        "date": "{day} {month} {year}, {time} UTC",
-        "caption": "Each code works once. Tick it off when you have used it.",
-        "howto": "How to use these codes",
-        "step_once": "Each code works only once. Tick its box as soon as you have used it.",
-        "step_login": "When you sign in and are asked for a backup code, type any unused code. "
-        "Dashes and spaces are optional.",
-        "step_offline": "Keep this sheet somewhere safe and offline, as you would your passport. "
-        "Do not store the codes in email, chat or as a photo.",
-        "step_renew": "When only a few codes remain, sign in and create a new set. A new set cancels "
-        "every code on this sheet, so destroy it then.",
-        "phishing": "No one from {org} will ever ask you for these codes.",
-        "phishing_no_org": "No one will ever ask you for these codes, not even your IT help desk.",
-        "phishing_more": "Type them only into the {realm} sign-in page. Anyone who asks for them, by "
-        "phone, email or chat, is trying to break into your account.",
-        "page": "Page {page} of {pages}",
-    },
-    "es": {
-        "title": "Códigos de respaldo",
-        "account": "Cuenta",
-        "created": "Creados",
-        "date": "{day} de {month} de {year}, {time} UTC",
-        "caption": "Cada código sirve una sola vez. Márquelo cuando lo haya usado.",
-        "howto": "Cómo usar estos códigos",
-        "step_once": "Cada código sirve una sola vez. Marque su casilla en cuanto lo haya usado.",
-        "step_login": "Cuando inicie sesión y se le pida un código de respaldo, escriba cualquier "
-        "código sin usar. Los guiones y los espacios son opcionales.",
-        "step_offline": "Guarde esta hoja en un lugar seguro y fuera de línea, como su pasaporte. "
-        "No guarde los códigos en el correo, en un chat ni como foto.",
-        "step_renew": "Cuando le queden pocos códigos, inicie sesión y cree un nuevo juego. Un juego "
-        "nuevo anula todos los códigos de esta hoja; destrúyala entonces.",
-        "phishing": "Nadie de {org} le pedirá jamás estos códigos.",
-        "phishing_no_org": "Nadie le pedirá jamás estos códigos, ni siquiera el servicio de asistencia "
-        "informática.",
-        "phishing_more": "Escríbalos solo en la página de inicio de sesión de {realm}. Quien se los "
-        "pida, por teléfono, correo o chat, intenta entrar en su cuenta.",
-        "page": "Página {page} de {pages}",
-    },
-}
 _STEPS = ("step_once", "step_login", "step_offline", "step_renew")
 
 # Bidirectional formatting characters: embeddings and overrides (U+202A to 202E), isolates (U+2066 to
@@ -135,18 +61,26 @@ def _printable(sheet: CodeSheet) -> CodeSheet:
 
 
 def resolve_locale(locale: str | None) -> str:
-    """``es-MX`` → ``es``; a language without strings falls back to English."""
-    base = (locale or "").replace("_", "-").split("-")[0].strip().lower()
-    return base if base in LOCALES else "en"
+    """The catalog the sheet is written in: ``es-MX`` -> ``es``, ``zh-TW`` -> ``zh_Hant``; a language
+    without a catalog falls back to English (bridge/domain/locales.py)."""
+    return locales.negotiate(locale)
 
 
 def format_date(moment: datetime, locale: str) -> str:
-    """``25 November 2026, 20:04 UTC``: spelled-out month, so no day/month order confusion."""
+    """``25 November 2026, 20:04 UTC``: spelled-out month (CLDR's, via Babel), so no day/month confusion."""
     lang = resolve_locale(locale)
+    _ = locales.translations(lang).gettext
     utc = _aware(moment).astimezone(UTC)
-    return STRINGS[lang]["date"].format(
-        day=utc.day, month=_MONTHS[lang][utc.month - 1], year=utc.year, time=utc.strftime("%H:%M")
-    )
+    month = get_month_names("wide", "format", locale=lang)[utc.month]
+    # Translators: the creation date on the code sheet. %(month)s is the month's name in your language
+    # (from CLDR: "November", "noviembre", "11月"); keep "UTC". Reorder the parts as your language writes
+    # a date, e.g. "%(year)s年%(month)s%(day)s日 %(time)s UTC".
+    return _("%(day)s %(month)s %(year)s, %(time)s UTC") % {
+        "day": utc.day,
+        "month": month,
+        "year": utc.year,
+        "time": utc.strftime("%H:%M"),
+    }
 
 
 def _aware(moment: datetime) -> datetime:
@@ -155,12 +89,43 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _strings(sheet: CodeSheet) -> dict[str, str]:
-    strings = dict(STRINGS[resolve_locale(sheet.locale)])
+    """Every sentence the sheet prints, in the sheet's language (English where a catalog lacks one)."""
+    _ = locales.translations(resolve_locale(sheet.locale)).gettext
+    strings = {
+        # Translators: the sheet's title, as on Keycloak's own recovery-code pages in your language.
+        "title": _("Backup codes"),
+        # Translators: label before the username on the code sheet.
+        "account": _("Account"),
+        # Translators: label before the date the codes were created.
+        "created": _("Created"),
+        "caption": _("Each code works once. Tick it off when you have used it."),
+        "howto": _("How to use these codes"),
+        "step_once": _("Each code works only once. Tick its box as soon as you have used it."),
+        "step_login": _(
+            "When you sign in and are asked for a backup code, type any unused code. "
+            "Dashes and spaces are optional."
+        ),
+        "step_offline": _(
+            "Keep this sheet somewhere safe and offline, as you would your passport. "
+            "Do not store the codes in email, chat or as a photo."
+        ),
+        "step_renew": _(
+            "When only a few codes remain, sign in and create a new set. A new set cancels "
+            "every code on this sheet, so destroy it then."
+        ),
+        # Translators: page footer of the code sheet, e.g. "Page 1 of 2".
+        "page": _("Page %(page)s of %(pages)s"),
+    }
     if sheet.organisation:
-        strings["phishing"] = strings["phishing"].format(org=sheet.organisation)
+        strings["phishing"] = _("No one from %(organisation)s will ever ask you for these codes.") % {
+            "organisation": sheet.organisation
+        }
     else:
-        strings["phishing"] = strings["phishing_no_org"]
-    strings["phishing_more"] = strings["phishing_more"].format(realm=sheet.realm_display_name)
+        strings["phishing"] = _("No one will ever ask you for these codes, not even your IT help desk.")
+    strings["phishing_more"] = _(
+        "Type them only into the %(realm)s sign-in page. Anyone who asks for them, by "
+        "phone, email or chat, is trying to break into your account."
+    ) % {"realm": sheet.realm_display_name}
     return strings
 
 
@@ -212,9 +177,9 @@ class _SheetPDF(FPDF):
         super().__init__(orientation="portrait", unit="mm", format=paper)
         self._footer_text = footer_text
         self._page_label = page_label
-        self.add_font("Sans", "", str(sheet_fonts.SANS))
-        self.add_font("Sans", "B", str(sheet_fonts.SANS_BOLD))
-        self.add_font("Mono", "", str(sheet_fonts.MONO))
+        self.add_font("Sans", "", str(faces.SANS))
+        self.add_font("Sans", "B", str(faces.SANS_BOLD))
+        self.add_font("Mono", "", str(faces.MONO))
         self.set_text_shaping(True)  # joins Arabic letters, places Thai marks, orders right-to-left runs
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 6)
@@ -227,18 +192,18 @@ class _SheetPDF(FPDF):
         self.line(self.l_margin, self.get_y() - 2, self.w - self.r_margin, self.get_y() - 2)
         self.set_font("Sans", "", 7.5)
         self.set_text_color(*_MUTED)
-        label = self._page_label.format(page=self.page_no(), pages="{nb}")
+        label = self._page_label % {"page": self.page_no(), "pages": "{nb}"}
         label_w = self.get_string_width(label.replace("{nb}", "99")) + 2
         text = _fit(self, self._footer_text, self.epw - label_w - 4)
         self.cell(self.epw - label_w, 4, text)
         self.cell(label_w, 4, label, align="R")
 
 
-def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = sheet_fonts.DEFAULT_FONT_DIRS) -> bytes:
+def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = faces.DEFAULT_FONT_DIRS) -> bytes:
     """A one-page (two for very large sets) printable sheet on A4 or US Letter.
 
     Characters DejaVu lacks (Thai, CJK) are drawn with fonts found under ``font_dirs``
-    (bridge/sheet_fonts.py), cut down to the sheet's characters in a throwaway directory.
+    (bridge/sheet/faces.py), cut down to the sheet's characters in a throwaway directory.
     """
     _check(sheet)
     sheet = _printable(sheet)
@@ -254,11 +219,11 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = sheet_fonts
     pdf.set_subject(s["title"])
     pdf.set_creator("keycloak-backup-codes")
     pdf.set_producer("keycloak-backup-codes")
-    pdf.set_lang(resolve_locale(sheet.locale))
+    pdf.set_lang(locales.html_lang(resolve_locale(sheet.locale)))
     pdf.set_creation_date(_aware(sheet.created_at))
     text = " ".join((footer, sheet.organisation.upper(), title, *s.values()))
     with tempfile.TemporaryDirectory(prefix="backup-codes-sheet-") as workdir:
-        sheet_fonts.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
+        faces.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
         pdf.add_page()
         _header(pdf, sheet, s, created)
         _codes(pdf, sheet.codes, s)
