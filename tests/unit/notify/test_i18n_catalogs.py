@@ -15,7 +15,7 @@ from bridge import notify
 from bridge.domain import locales
 from bridge.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 POT = locales.CATALOG_DIR / "messages.pot"
 CATALOGS = sorted(p.parent.parent.name for p in locales.CATALOG_DIR.glob("*/LC_MESSAGES/messages.po"))
 TRANSLATED = [locale for locale in CATALOGS if locale != locales.SOURCE_LOCALE]
