@@ -48,12 +48,13 @@ def language_tag(locale: str) -> str:
 # compiled to .mo at build time (scripts/bootstrap.sh, the Dockerfile). A source checkout without .mo files
 # still works: the .po is compiled in memory on first use.
 
-CATALOG_DIR = Path(__file__).parent / "locale"
+CATALOG_DIR = Path(__file__).resolve().parents[1] / "locale"  # bridge/locale: shared by notify and sheet
 DOMAIN = "messages"
 SOURCE_LOCALE = "en"  # msgids are English: a missing translation reads as English, never as a key
 
 # Names Babel knows under another code than Keycloak's bundle (Norwegian Bokmål/Nynorsk -> "no").
 _BUNDLE_ALIASES = {"nb": "no", "nn": "no"}
+_PARSE_ALIASES = {"no": "nb"}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,11 @@ def negotiate(*requested: str | None) -> str:
 def _bundle_for(tag: str | None, available: tuple[str, ...]) -> str | None:
     if not tag or not isinstance(tag, str):
         return None
+    subtags = tag.strip().replace("-", "_").split("_")
+    # Keycloak's Norwegian bundle is "no", a macrolanguage CLDR has no locale data for: parse it as Bokmål.
+    subtags[0] = _PARSE_ALIASES.get(subtags[0].lower(), subtags[0])
     try:
-        parsed = Locale.parse(tag.strip().replace("-", "_"))
+        parsed = Locale.parse("_".join(subtags))
     except (ValueError, TypeError, UnknownLocaleError):
         return None
     language = _BUNDLE_ALIASES.get(parsed.language, parsed.language)
@@ -105,7 +109,15 @@ def _bundle_for(tag: str | None, available: tuple[str, ...]) -> str | None:
 def _likely_script(parsed: Locale) -> str | None:
     """CLDR's likely script (``zh`` -> Hans): picks the Chinese catalog for a tag that names none."""
     likely = get_global("likely_subtags").get(parsed.language)
-    return Locale.parse(likely).script if likely else None
+    try:
+        return Locale.parse(likely).script if likely else None
+    except (ValueError, UnknownLocaleError):  # a likely locale without CLDR data of its own
+        return None
+
+
+def cldr_locale(bundle: str) -> str:
+    """The name Babel's CLDR data knows a catalog by (dates, plural rules): Keycloak's ``no`` is ``nb``."""
+    return _PARSE_ALIASES.get(bundle, bundle)
 
 
 def html_lang(locale: str) -> str:

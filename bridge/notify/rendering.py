@@ -1,6 +1,6 @@
 """Rendering a mail: one Jinja2 template per kind, in the recipient's language from the gettext catalogs.
 
-The templates (bridge/templates/mail) mark their sentences with ``{% trans %}``/``_()``; the catalogs
+The templates (bridge/notify/templates/mail) mark their sentences with ``{% trans %}``/``_()``; the catalogs
 (bridge/locale, see bridge/domain/locales.py) translate them, and a sentence a catalog lacks stays English.
 """
 
@@ -28,7 +28,7 @@ from bridge.settings import Settings
 
 log = logging.getLogger("bridge.notify")  # one logger for the package: operators filter on it
 
-TEMPLATE_DIR = Path(__file__).parent.parent / "templates" / "mail"
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
 
 
 # ---------------------------------------------------------------------------------------------- render

@@ -14,6 +14,7 @@ HarfBuzz first cuts it down to the characters the sheet prints (a few KB), which
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,7 +101,9 @@ def add_fallbacks(pdf: FPDF, text: str, locale: str, font_dirs: str, workdir: Pa
 
     Returns the families added (already registered with ``set_fallback_fonts``).
     """
-    missing = {ord(ch) for ch in text if ch.isprintable() and not ch.isspace()} - _shipped_coverage()
+    missing = (
+        _with_parts({ord(ch) for ch in text if ch.isprintable() and not ch.isspace()}) - _shipped_coverage()
+    )
     families: list[str] = []
     located = locate(font_dirs) if missing else {}
     for fallback in FALLBACKS:
@@ -117,6 +120,20 @@ def add_fallbacks(pdf: FPDF, text: str, locale: str, font_dirs: str, workdir: Pa
     if families:
         pdf.set_fallback_fonts(families, exact_match=False)  # names are bold: the regular face will do
     return families
+
+
+def _with_parts(codepoints: set[int]) -> set[int]:
+    """``codepoints`` and the characters they decompose to (Unicode's compatibility decomposition).
+
+    Shaping draws some characters with the glyphs of their parts: Thai SARA AM (U+0E33) is NIKHAHIT
+    (U+0E4D) and SARA AA (U+0E32). A subset cut to the text's own characters would lose those glyphs
+    and print "สารอง" for "สำรอง".
+    """
+    parts = set(codepoints)
+    for codepoint in codepoints:
+        fields = unicodedata.decomposition(chr(codepoint)).split()
+        parts |= {int(field, 16) for field in fields if not field.startswith("<")}
+    return parts
 
 
 def _subset(path: Path, face: int, wanted: set[int], stem: Path) -> tuple[Path, set[int]] | None:

@@ -71,7 +71,7 @@ def format_date(moment: datetime, locale: str) -> str:
     lang = resolve_locale(locale)
     _ = locales.translations(lang).gettext
     utc = _aware(moment).astimezone(UTC)
-    month = get_month_names("wide", "format", locale=lang)[utc.month]
+    month = get_month_names("wide", "format", locale=locales.cldr_locale(lang))[utc.month]
     # Translators: the creation date on the code sheet. %(month)s is the month's name in your language
     # (from CLDR: "November", "noviembre", "11月"); keep "UTC". Reorder the parts as your language writes
     # a date, e.g. "%(year)s年%(month)s%(day)s日 %(time)s UTC".

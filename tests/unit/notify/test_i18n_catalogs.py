@@ -143,6 +143,9 @@ SUPPORTED = tuple(locales.KEYCLOAK_LOGIN_LOCALES)
         ("DE", "de"),
         ("ja_JP.UTF-8", "ja"),
         ("nb", "no"),
+        ("no", "no"),
+        ("no-NO", "no"),
+        ("nn", "no"),
         ("es-419", "es"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -42,12 +43,22 @@ def translated(locale: str, message: str) -> str:
     return locales.translations(locale).gettext(message)
 
 
+def as_extracted(text: str) -> str:
+    """``text`` as pdftotext gives shaped text back, to compare like with like.
+
+    An Arabic lam-alef ligature comes out as alef, then lam; Thai SARA AM as its two parts (NFKD), with a
+    space where a mark sits apart. The glyphs are right (tests/unit/sheet/test_sheet_pdf.py checks names).
+    """
+    text = re.sub("\u0644([\u0622\u0623\u0625\u0627])", "\\1\u0644", text)
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKD", text))
+
+
 @pytest.mark.parametrize("locale", CATALOGS)
 def test_the_pdf_sheet_carries_the_translated_heading(locale: str, tmp_path: Path) -> None:
-    text = pdftotext(render_pdf(sheet(locale)), tmp_path)
+    text = as_extracted(pdftotext(render_pdf(sheet(locale)), tmp_path))
 
-    assert translated(locale, "Backup codes") in text
-    assert translated(locale, "How to use these codes") in text
+    assert as_extracted(translated(locale, "Backup codes")) in text
+    assert as_extracted(translated(locale, "How to use these codes")) in text
 
 
 @pytest.mark.parametrize("locale", CATALOGS)
