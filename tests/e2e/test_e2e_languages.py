@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
-from bridge import realm as installer
 from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, RIGHT_TO_LEFT_LOCALES, language_tag
 from tests.e2e import pages
 from tests.e2e.conftest import APP_ORIGIN, REDIRECT_URI, Stack, build_stack
@@ -172,9 +172,17 @@ def always_low(keycloak: Any, e2e_bridge: Any) -> Stack:
 
     (The notice cannot be reloaded in another language: a reload after the spent code finishes the sign-in.)
     """
-    options = installer.InstallOptions(config={"low_threshold": "10"})
     tags = [language_tag(locale) for locale in KEYCLOAK_LOGIN_LOCALES]
-    return build_stack(keycloak, e2e_bridge, "i18nlow", options, supportedLocales=tags, defaultLocale="en")
+    stack = build_stack(keycloak, e2e_bridge, "i18nlow", supportedLocales=tags, defaultLocale="en")
+    # The threshold is the bridge's policy (the one the notice and the mails follow).
+    response = requests.put(
+        f"{e2e_bridge.url}/v1/realms/{stack.realm}/policy",
+        json={"low_threshold": 9},  # a set of 10: one code used and it is low
+        headers=e2e_bridge.headers,
+        timeout=10,
+    )
+    response.raise_for_status()
+    return stack
 
 
 @pytest.fixture(scope="module")
