@@ -5,7 +5,9 @@ Element ids are the ones in keycloak-theme/login/*.ftl (ours) and Keycloak's key
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ from bridge import contract
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 FIGURES = SCREENSHOTS.parent / "figures"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The desktop screenshots the README shows; UPDATE_SCREENSHOTS=1 copies them into docs/screenshots.
+README_SCREENSHOTS = frozenset({"admin-backup-codes-tab", "setup", "login-code", "low-codes", "unavailable"})
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 CODE_PATTERN = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b")
@@ -43,6 +48,15 @@ def screenshot(page: Page, name: str) -> None:
         page.mouse.move(0, 0)  # no hover effects (tooltips) in the picture
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(original)
+    publish(name)
+
+
+def publish(name: str) -> None:
+    """With UPDATE_SCREENSHOTS=1, the README's desktop screenshot ``name`` goes to docs/screenshots too."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1" or name not in README_SCREENSHOTS:
+        return
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SCREENSHOTS / f"{name}-desktop.png", DOCS_SCREENSHOTS / f"{name}-desktop.png")
 
 
 def record_figure(name: str, text: str) -> None:

@@ -32,7 +32,8 @@ import java.util.Map;
  * so the row never holds a value the bridge refused or normalised differently.
  *
  * <p>The console reads only that row when the tab opens (Keycloak 26.7 has no read hook), so the row is a copy. It is
- * refreshed from the bridge by {@link PolicyRefresh} (at start-up and every {@code refresh-seconds}), so a change
+ * refreshed from the bridge by {@link PolicyRefresh} (at start-up and every
+ * {@code admin-tab-refresh-seconds}), so a change
  * made with {@code backup-codes policy set} shows up in the tab within that interval (docs/operations.md).
  */
 public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactory<ComponentModel> {
@@ -56,7 +57,8 @@ public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactor
 
     @Override
     public String getPath() {
-        return "/:realm/realm-settings/:tab";
+        // ":tab?": the console matches the path against every Realm settings URL, the bare one too
+        return "/:realm/realm-settings/:tab?";
     }
 
     @Override
@@ -108,8 +110,10 @@ public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactor
     @Override
     public void init(Config.Scope config) {
         settings = ServerConfig.load(config);
-        refresh = new PolicyRefresh(settings, config == null ? PolicyRefresh.DEFAULT_SECONDS
-                : config.getInt(PolicyRefresh.SECONDS_OPTION, PolicyRefresh.DEFAULT_SECONDS));
+        // The tab's id has a space (the console shows it as the title), so its option lives with the other
+        // server-level options: --spi-authenticator--backup-code--admin-tab-refresh-seconds.
+        Config.Scope shared = Config.scope("authenticator", "backup-code");
+        refresh = new PolicyRefresh(settings, shared.getInt(PolicyRefresh.SECONDS_OPTION, PolicyRefresh.DEFAULT_SECONDS));
     }
 
     @Override

@@ -25,12 +25,12 @@ import java.util.Optional;
  * or that already has the tab's row, it reads {@code GET /v1/realms/{realm}/policy} and rewrites the row when the
  * bridge's values differ (a change made with {@code backup-codes policy set}), creating it on first sight so the tab
  * opens with the bridge's values instead of blanks. Runs once when Keycloak has started and then every
- * {@code --spi-ui-tab--backup-codes--refresh-seconds} (default 30; 0 turns the schedule off, the start-up run stays).
+ * {@code --spi-authenticator--backup-code--admin-tab-refresh-seconds} (default 30; 0 turns the schedule off, the start-up run stays).
  * A realm whose bridge call fails keeps its row as it is, and the next save still goes through the bridge first.
  */
 final class PolicyRefresh {
 
-    static final String SECONDS_OPTION = "refresh-seconds";
+    static final String SECONDS_OPTION = "admin-tab-refresh-seconds";
     static final int DEFAULT_SECONDS = 30;
 
     private static final Logger LOG = Logger.getLogger(PolicyRefresh.class);
