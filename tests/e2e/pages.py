@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,35 @@ def publish(name: str) -> None:
     """With UPDATE_SCREENSHOTS=1, the README's desktop screenshot ``name`` goes to docs/screenshots too."""
     if os.environ.get("UPDATE_SCREENSHOTS") != "1" or name not in README_SCREENSHOTS:
         return
+    to_docs(SCREENSHOTS / f"{name}-desktop.png", f"{name}-desktop.png")
+
+
+def to_docs(source: Path, name: str) -> None:
+    """A copy in docs/screenshots in 256 colours (about half the bytes; the README's pictures stay small)."""
+    from PIL import Image  # Pillow comes with fpdf2, which makes the bridge's PDF sheet
+
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(SCREENSHOTS / f"{name}-desktop.png", DOCS_SCREENSHOTS / f"{name}-desktop.png")
+    with Image.open(source) as image:
+        rgb = image.convert("RGB")
+        small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        small.save(DOCS_SCREENSHOTS / name, "PNG", optimize=True)
+
+
+def sheet_picture(pdf: Path) -> None:
+    """The sheet's first page as a PNG next to the screenshots (and in docs/ with UPDATE_SCREENSHOTS=1), for
+    people to look at; needs pdftoppm (poppler-utils), skipped quietly without it."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / "sheet-pdf"
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+        check=True,
+        timeout=60,
+    )
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        to_docs(target.with_suffix(".png"), "sheet-pdf.png")
 
 
 def record_figure(name: str, text: str) -> None:
