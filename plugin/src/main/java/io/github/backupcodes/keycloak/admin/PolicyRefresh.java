@@ -24,8 +24,9 @@ import java.util.Optional;
  * and nothing else. For every realm that {@code realm install} set up (it has {@code backupCodes.rememberDeviceDays})
  * or that already has the tab's row, it reads {@code GET /v1/realms/{realm}/policy} and rewrites the row when the
  * bridge's values differ (a change made with {@code backup-codes policy set}), creating it on first sight so the tab
- * opens with the bridge's values instead of blanks. Runs once when Keycloak has started and then every
- * {@code --spi-authenticator--backup-code--admin-tab-refresh-seconds} (default 30; 0 turns the schedule off, the start-up run stays).
+ * opens with the bridge's values instead of blanks. Runs every
+ * {@code --spi-authenticator--backup-code--admin-tab-refresh-seconds} (default 30) on every Keycloak node, the first
+ * time one interval after start-up; 0 turns it off (the row then changes only when the tab is saved).
  * A realm whose bridge call fails keeps its row as it is, and the next save still goes through the bridge first.
  */
 final class PolicyRefresh {
@@ -52,8 +53,8 @@ final class PolicyRefresh {
 
     void start(KeycloakSessionFactory factory) {
         factory.register(event -> {
+            // Not at start-up itself: with the bridge down, one call per realm would hold up Keycloak's start.
             if (event instanceof PostMigrationEvent) {
-                KeycloakModelUtils.runJobInTransaction(factory, this::refreshAll);
                 if (seconds > 0) {
                     KeycloakModelUtils.runJobInTransaction(factory, session -> session.getProvider(TimerProvider.class)
                             .scheduleTask(task(), seconds * 1000L, "backup-codes-policy-refresh"));
