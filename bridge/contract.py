@@ -27,6 +27,10 @@ EVENT_LISTENER_ID: Final[str] = _PROVIDERS["eventListener"]
 THEME: Final[str] = _PROVIDERS["theme"]
 ADMIN_TAB_ID: Final[str] = _PROVIDERS["adminTab"]  # the console shows it as the Realm settings tab's title
 
+RESET_FLOW_ALIAS: Final[str] = _DATA["resetFlow"]["alias"]
+RESET_EMAIL_AND_CODE: Final[str] = _DATA["resetFlow"]["emailAndCode"]
+RESET_CODE_ONLY: Final[str] = _DATA["resetFlow"]["codeOnly"]
+
 ATTR_REMEMBER_DEVICE_DAYS: Final[str] = _DATA["realmAttributes"]["rememberDeviceDays"]
 STALE_AUTHENTICATOR_CONFIG: Final[tuple[str, ...]] = tuple(_DATA["staleAuthenticatorConfig"])
 FORM_FIELDS: Final[dict[str, str]] = dict(_DATA["formFields"])

@@ -104,6 +104,8 @@ def test_the_tab_shows_the_bridges_policy(
     policy = bridge_policy(bridge_api, console_realm.realm)
     for field in contract.POLICY_LIMITS:
         expect(console.locator(f'[data-testid="{field}"]')).to_have_value(str(policy[field]))
+    reset = console.locator('[data-testid="password_reset"]')
+    expect(reset).to_have_value(contract.RESET_EMAIL_AND_CODE)  # realm install's default, read from the flow
     keep_screenshot(console, "admin-backup-codes-tab")
 
 
@@ -128,6 +130,15 @@ def test_an_out_of_range_value_is_refused_naming_the_field_and_the_bridge_keeps_
     keep_screenshot(console, "admin-backup-codes-refused")
     assert bridge_policy(bridge_api, console_realm.realm) == before
     assert row_shows(console_realm, "max_failures", before["max_failures"])
+
+
+def test_a_typed_password_reset_mode_is_ignored_the_flow_decides(console: Page, console_realm: Stack) -> None:
+    console.locator('[data-testid="password_reset"]').fill(contract.RESET_CODE_ONLY)
+    save(console)
+    expect(console.get_by_text(re.compile("saved", re.IGNORECASE)).first).to_be_visible()
+    row = tab_row(console_realm)
+    assert row is not None
+    assert row["config"]["password_reset"] == [contract.RESET_EMAIL_AND_CODE]
 
 
 def test_a_change_made_on_the_bridge_shows_in_the_tab(

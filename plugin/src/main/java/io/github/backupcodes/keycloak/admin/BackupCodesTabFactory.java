@@ -96,7 +96,7 @@ public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactor
         }
         realm.setAttribute(Contract.ATTR_REMEMBER_DEVICE_DAYS, Integer.toString(values.rememberDeviceDays()));
         try {
-            PolicyForm.fromBridge(stored, values.rememberDeviceDays()).forEach(model.getConfig()::put);
+            PolicyForm.fromBridge(stored, values.rememberDeviceDays(), ResetFlowMode.of(realm)).forEach(model.getConfig()::put);
         } catch (PolicyForm.Invalid e) {
             throw new ComponentValidationException(e.getMessage());
         }

@@ -26,6 +26,12 @@ public final class PolicyForm {
 
     public static final String RESET_MODE = "reset_mode";
     public static final String REMEMBER_DEVICE_DAYS = "remember_device_days";
+    /**
+     * Shown, never saved: the realm's reset-credentials flow is changed with {@code realm install --reset-mode}. The
+     * property is marked read-only, but Keycloak 26.7's console still lets one type into it; a save then puts the
+     * flow's mode back into the row.
+     */
+    public static final String PASSWORD_RESET = "password_reset";
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -79,7 +85,16 @@ public final class PolicyForm {
                         + "for this many days. Allowed: 0 to " + Contract.REMEMBER_DEVICE_MAX_DAYS
                         + ". Stored in the realm attribute " + Contract.ATTR_REMEMBER_DEVICE_DAYS + ".")
                 .type(ProviderConfigProperty.STRING_TYPE).add();
-        return builder.build();
+        List<ProviderConfigProperty> properties = new ArrayList<>(builder.build());
+        ProviderConfigProperty reset = new ProviderConfigProperty(PASSWORD_RESET, "Password reset",
+                Contract.RESET_EMAIL_AND_CODE + ": the email link, then a backup code (two factors); "
+                        + Contract.RESET_CODE_ONLY + ": a backup code or the email link (one factor). Stored in the "
+                        + "realm's reset-credentials flow; what is typed here is ignored: change it with realm install "
+                        + "--reset-mode.",
+                ProviderConfigProperty.STRING_TYPE, null);
+        reset.setReadOnly(true);
+        properties.add(reset);
+        return properties;
     }
 
     /**
@@ -111,8 +126,9 @@ public final class PolicyForm {
         return new Values(policy, days);
     }
 
-    /** The form values for a policy the bridge returned (its JSON) and the realm's remember-device days. */
-    public static Map<String, List<String>> fromBridge(String policyJson, int rememberDeviceDays) throws Invalid {
+    /** The form values for a policy the bridge returned (its JSON), the remember-device days and the reset mode. */
+    public static Map<String, List<String>> fromBridge(String policyJson, int rememberDeviceDays, String passwordReset)
+            throws Invalid {
         JsonNode root;
         try {
             root = MAPPER.readTree(policyJson == null ? "" : policyJson);
@@ -131,6 +147,7 @@ public final class PolicyForm {
         }
         config.put(RESET_MODE, List.of(root.path(RESET_MODE).asText()));
         config.put(REMEMBER_DEVICE_DAYS, List.of(Integer.toString(rememberDeviceDays)));
+        config.put(PASSWORD_RESET, List.of(passwordReset));
         return config;
     }
 
@@ -155,6 +172,7 @@ public final class PolicyForm {
         List<String> names = new ArrayList<>(Contract.POLICY_LIMITS.keySet());
         names.add(RESET_MODE);
         names.add(REMEMBER_DEVICE_DAYS);
+        names.add(PASSWORD_RESET);
         return names;
     }
 

@@ -81,7 +81,7 @@ final class PolicyRefresh {
         try {
             session.getContext().setRealm(realm); // the API key may be a ${vault.x} of this realm
             String policy = BridgeAccess.of(session, settings, realm).client().policy(realm.getName());
-            bridge = PolicyForm.fromBridge(policy, days(realm));
+            bridge = PolicyForm.fromBridge(policy, days(realm), ResetFlowMode.of(realm));
         } catch (BridgeUnavailableException | PolicyForm.Invalid | RuntimeException e) {
             LOG.debugf("backup-codes tab of realm %s not refreshed: %s", realm.getName(), e.getMessage());
             return;

@@ -33,6 +33,11 @@ public final class Contract {
     /** The Realm settings tab's provider id, which the admin console also shows as the tab's title. */
     public static final String ADMIN_TAB_ID = text("providers", "adminTab");
 
+    /** The reset-credentials flow copy {@code realm install} makes, and its two shapes ({@code --reset-mode}). */
+    public static final String RESET_FLOW_ALIAS = text("resetFlow", "alias");
+    public static final String RESET_EMAIL_AND_CODE = text("resetFlow", "emailAndCode");
+    public static final String RESET_CODE_ONLY = text("resetFlow", "codeOnly");
+
     public static final String ATTR_REMEMBER_DEVICE_DAYS = text("realmAttributes", "rememberDeviceDays");
     public static final String CONFIG_ENROLL_AFTER_OTP = text("requiredActionConfig", "enrollAfterOtp");
     public static final String CONFIG_BRIDGE_BUDGET_MS = text("requiredActionConfig", "bridgeBudgetMs");

@@ -24,6 +24,7 @@ class PolicyFormTest {
         config.put("low_threshold", List.of("3"));
         config.put("reset_mode", List.of("helpdesk"));
         config.put("remember_device_days", List.of("0"));
+        config.put("password_reset", List.of("email+code"));
         config.put("tab", List.of("backup-codes"));
         for (int i = 0; i < overrides.length; i += 2) {
             config.put(overrides[i], List.of(overrides[i + 1]));
@@ -82,25 +83,35 @@ class PolicyFormTest {
     void bridgePolicyBecomesFormValues() throws Exception {
         Map<String, List<String>> config = PolicyForm.fromBridge("{\"code_count\":12,\"code_length\":20,"
                 + "\"max_failures\":9,\"lockout_seconds\":30,\"lockout_max_seconds\":600,\"low_threshold\":2,"
-                + "\"reset_mode\":\"self_service\"}", 14);
+                + "\"reset_mode\":\"self_service\"}", 14, "code-only");
         assertEquals(List.of("9"), config.get("max_failures"));
         assertEquals(List.of("self_service"), config.get("reset_mode"));
         assertEquals(List.of("14"), config.get("remember_device_days"));
+        assertEquals(List.of("code-only"), config.get("password_reset"));
     }
 
     @Test
     void unreadableBridgePolicyIsRefused() {
-        assertThrows(PolicyForm.Invalid.class, () -> PolicyForm.fromBridge("{\"code_count\":12}", 0));
-        assertThrows(PolicyForm.Invalid.class, () -> PolicyForm.fromBridge("<html>", 0));
+        assertThrows(PolicyForm.Invalid.class, () -> PolicyForm.fromBridge("{\"code_count\":12}", 0, "email+code"));
+        assertThrows(PolicyForm.Invalid.class, () -> PolicyForm.fromBridge("<html>", 0, "email+code"));
     }
 
     @Test
     void rowDiffersFromTheBridgeOnlyInTheFormsOwnFields() throws Exception {
         Map<String, List<String>> bridge = PolicyForm.fromBridge("{\"code_count\":10,\"code_length\":16,"
                 + "\"max_failures\":5,\"lockout_seconds\":60,\"lockout_max_seconds\":3600,\"low_threshold\":3,"
-                + "\"reset_mode\":\"helpdesk\"}", 0);
+                + "\"reset_mode\":\"helpdesk\"}", 0, "email+code");
         assertFalse(PolicyForm.differs(form(), bridge));
         assertTrue(PolicyForm.differs(form("max_failures", "8"), bridge));
+        assertTrue(PolicyForm.differs(form("password_reset", "code-only"), bridge));
+    }
+
+    @Test
+    void passwordResetIsShownReadOnlyAndNeverSaved() throws Exception {
+        assertTrue(PolicyForm.properties().stream().filter(p -> p.getName().equals("password_reset"))
+                .allMatch(p -> p.isReadOnly()));
+        PolicyForm.Values values = PolicyForm.parse(form("password_reset", "anything"));
+        assertFalse(values.policy().has("password_reset"));
     }
 
     @Test
