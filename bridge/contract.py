@@ -25,6 +25,11 @@ DEVICES_ACTION_ID: Final[str] = _PROVIDERS["devicesAction"]
 CREDENTIAL_TYPE: Final[str] = _PROVIDERS["credentialType"]
 EVENT_LISTENER_ID: Final[str] = _PROVIDERS["eventListener"]
 THEME: Final[str] = _PROVIDERS["theme"]
+ADMIN_TAB_ID: Final[str] = _PROVIDERS["adminTab"]  # the console shows it as the Realm settings tab's title
+
+RESET_FLOW_ALIAS: Final[str] = _DATA["resetFlow"]["alias"]
+RESET_EMAIL_AND_CODE: Final[str] = _DATA["resetFlow"]["emailAndCode"]
+RESET_CODE_ONLY: Final[str] = _DATA["resetFlow"]["codeOnly"]
 
 ATTR_REMEMBER_DEVICE_DAYS: Final[str] = _DATA["realmAttributes"]["rememberDeviceDays"]
 STALE_AUTHENTICATOR_CONFIG: Final[tuple[str, ...]] = tuple(_DATA["staleAuthenticatorConfig"])
@@ -34,3 +39,10 @@ DEVICE_COOKIE: Final[str] = _DATA["deviceCookie"]
 
 CODE_INPUT_MAX_LENGTH: Final[int] = _DATA["limits"]["codeInputMaxLength"]
 REMEMBER_DEVICE_MAX_DAYS: Final[int] = _DATA["limits"]["rememberDeviceMaxDays"]
+# [min, max] of each numeric policy field (the console tab checks them before it calls PUT .../policy).
+POLICY_LIMITS: Final[dict[str, tuple[int, int]]] = {
+    name: (int(bounds[0]), int(bounds[1]))
+    for name, bounds in _DATA["policyLimits"].items()
+    if name != "$comment"
+}
+POLICY_RESET_MODES: Final[tuple[str, ...]] = tuple(_DATA["policyResetModes"])

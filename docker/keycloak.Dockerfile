@@ -12,7 +12,8 @@ RUN mvn -B -q -f plugin/pom.xml package
 FROM quay.io/keycloak/keycloak:${KEYCLOAK_VERSION} AS builder
 ENV KC_DB=postgres \
     KC_HEALTH_ENABLED=true \
-    KC_METRICS_ENABLED=true
+    KC_METRICS_ENABLED=true \
+    KC_FEATURES=declarative-ui
 COPY --from=provider /src/plugin/target/keycloak-backup-codes.jar /opt/keycloak/providers/
 RUN /opt/keycloak/bin/kc.sh build
 

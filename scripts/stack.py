@@ -363,7 +363,10 @@ def start_keycloak(stack: Stack, home: Path, api_key: str) -> None:
         admin_password=secret(stack, "keycloak-admin-password"),
         bridge_url=stack.bridge_url,
         bridge_api_key=api_key,  # by environment, so it shows in neither `ps` nor the log
-        extra_args=[f"--spi-authenticator--backup-code--bridge-url={stack.bridge_url}"],
+        extra_args=[
+            f"--spi-authenticator--backup-code--bridge-url={stack.bridge_url}",
+            "--features=declarative-ui",  # Realm settings -> Backup codes (docs/operations.md)
+        ],
     )
     start_process(stack, "keycloak", server.command(), env=server.environment(), cwd=home)
 

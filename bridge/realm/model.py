@@ -15,7 +15,7 @@ from bridge import contract
 from bridge.domain.locales import KEYCLOAK_LOGIN_LOCALES, language_tag
 
 FLOW_ALIAS = "browser-backup-codes"
-RESET_FLOW_ALIAS = "reset credentials with backup codes"
+RESET_FLOW_ALIAS = contract.RESET_FLOW_ALIAS
 AUTHENTICATOR_ID = contract.AUTHENTICATOR_ID
 CONDITION_ID = contract.CONDITION_ID
 REMEMBER_DEVICE_ID = contract.REMEMBER_DEVICE_ID
@@ -50,8 +50,8 @@ CHOOSE_USER_ID = "reset-credentials-choose-user"
 RESET_EMAIL_ID = "reset-credential-email"
 RESET_PASSWORD_ID = "reset-password"  # noqa: S105 (a provider id)
 
-EMAIL_AND_CODE = "email+code"
-CODE_ONLY = "code-only"
+EMAIL_AND_CODE = contract.RESET_EMAIL_AND_CODE
+CODE_ONLY = contract.RESET_CODE_ONLY
 RESET_MODES = (EMAIL_AND_CODE, CODE_ONLY)
 RESET_MODE_TEXT = {
     EMAIL_AND_CODE: "email link, then a backup code for users who have codes",

@@ -5,7 +5,10 @@ Element ids are the ones in keycloak-theme/login/*.ftl (ours) and Keycloak's key
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,9 @@ from bridge import contract
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 FIGURES = SCREENSHOTS.parent / "figures"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The desktop screenshots the README shows; UPDATE_SCREENSHOTS=1 copies them into docs/screenshots.
+README_SCREENSHOTS = frozenset({"admin-backup-codes-tab", "setup", "login-code", "low-codes", "unavailable"})
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 CODE_PATTERN = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b")
@@ -43,6 +49,42 @@ def screenshot(page: Page, name: str) -> None:
         page.mouse.move(0, 0)  # no hover effects (tooltips) in the picture
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(original)
+    publish(name)
+
+
+def publish(name: str) -> None:
+    """With UPDATE_SCREENSHOTS=1, the README's desktop screenshot ``name`` goes to docs/screenshots too."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1" or name not in README_SCREENSHOTS:
+        return
+    to_docs(SCREENSHOTS / f"{name}-desktop.png", f"{name}-desktop.png")
+
+
+def to_docs(source: Path, name: str) -> None:
+    """A copy in docs/screenshots in 256 colours (about half the bytes; the README's pictures stay small)."""
+    from PIL import Image  # Pillow comes with fpdf2, which makes the bridge's PDF sheet
+
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as image:
+        rgb = image.convert("RGB")
+        small = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        small.save(DOCS_SCREENSHOTS / name, "PNG", optimize=True)
+
+
+def sheet_picture(pdf: Path) -> None:
+    """The sheet's first page as a PNG next to the screenshots (and in docs/ with UPDATE_SCREENSHOTS=1), for
+    people to look at; needs pdftoppm (poppler-utils), skipped quietly without it."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / "sheet-pdf"
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "90", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+        check=True,
+        timeout=60,
+    )
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        to_docs(target.with_suffix(".png"), "sheet-pdf.png")
 
 
 def record_figure(name: str, text: str) -> None:

@@ -56,6 +56,7 @@ def test_setup_page_pdf_download_contains_the_codes(page: Any, stack: Stack) -> 
     path = download.value.path()
     pages.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     download.value.save_as(pages.SCREENSHOTS.parent / "setup-download.pdf")  # for people to look at
+    pages.sheet_picture(pages.SCREENSHOTS.parent / "setup-download.pdf")
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
     compact = text.replace(" ", "")

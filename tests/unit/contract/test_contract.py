@@ -80,3 +80,34 @@ def test_the_end_to_end_pages_read_the_contracts_cookie_name() -> None:
     from tests.e2e import pages
 
     assert pages.DEVICE_COOKIE == contract.DEVICE_COOKIE
+
+
+def test_openapi_bounds_each_policy_field_by_the_contracts_limits() -> None:
+    fields = SPEC["components"]["schemas"]["PolicyUpdate"]["properties"]
+    assert {name: (f["minimum"], f["maximum"]) for name, f in fields.items() if f["type"] == "integer"} == (
+        contract.POLICY_LIMITS
+    )
+    assert tuple(fields["reset_mode"]["enum"]) == contract.POLICY_RESET_MODES
+
+
+def test_the_bridge_policy_has_exactly_the_contracts_fields() -> None:
+    from dataclasses import fields
+
+    from bridge.service.policy import RESET_MODES, Policy
+
+    assert [f.name for f in fields(Policy)] == [*contract.POLICY_LIMITS, "reset_mode"]
+    assert RESET_MODES == contract.POLICY_RESET_MODES
+
+
+def test_the_bridge_refuses_each_policy_field_just_outside_the_contracts_limits() -> None:
+    from bridge.service.policy import Policy, PolicyError
+
+    for name, (low, high) in contract.POLICY_LIMITS.items():
+        base = Policy(code_count=50, lockout_seconds=1, lockout_max_seconds=31_536_000)
+        for value in (low - 1, high + 1):
+            if name == "lockout_seconds" and value > low:
+                continue  # the bridge bounds it by lockout_max_seconds, which the contract caps already
+            if name == "lockout_max_seconds" and value > low:
+                continue  # only the schema caps it; the bridge's own rule is the floor
+            with pytest.raises(PolicyError, match=name):
+                Policy.from_dict({name: value}, base)

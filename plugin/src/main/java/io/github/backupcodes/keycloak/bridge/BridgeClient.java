@@ -8,6 +8,7 @@ import org.apache.http.client.methods.HttpEntityEnclosingRequestBase;
 import org.apache.http.client.methods.HttpGet;
 import org.apache.http.client.methods.HttpPatch;
 import org.apache.http.client.methods.HttpPost;
+import org.apache.http.client.methods.HttpPut;
 import org.apache.http.client.methods.HttpRequestBase;
 import org.apache.http.conn.ConnectTimeoutException;
 import org.apache.http.conn.ConnectionPoolTimeoutException;
@@ -124,6 +125,27 @@ public class BridgeClient {
         }
     }
 
+    /** The realm's policy as the bridge stores it (JSON text of the bridge's {@code Policy} schema). */
+    public String policy(String realm) throws BridgeUnavailableException {
+        Reply reply = execute(Call.read(policyPath(realm)), MAX_JSON_BYTES, "policy");
+        requireOk(reply, "policy");
+        return reply.text();
+    }
+
+    /**
+     * Writes policy fields through to the bridge (its {@code PolicyUpdate} schema) and returns the policy it now
+     * stores. A 400/422 is the bridge refusing the values: {@link BridgeRefusal} carries its message, which names
+     * the field and the allowed range; nothing was stored.
+     */
+    public String updatePolicy(String realm, String json) throws BridgeUnavailableException, BridgeRefusal {
+        Reply reply = execute(new Call("PUT", policyPath(realm), json), MAX_JSON_BYTES, "policy update");
+        if (reply.status() == 400 || reply.status() == 422) {
+            throw new BridgeRefusal(BridgeJson.errorCode(reply.text()), BridgeJson.errorMessage(reply.text()));
+        }
+        requireOk(reply, "policy update");
+        return reply.text();
+    }
+
     public byte[] sheet(SheetFormat format, SheetRequest sheet) throws BridgeUnavailableException {
         Call call = Call.post("/v1/sheets/" + format.path(), BridgeJson.sheetBody(sheet));
         Reply reply = execute(call, MAX_SHEET_BYTES, "sheet");
@@ -194,6 +216,10 @@ public class BridgeClient {
 
     private static String userPath(String realm, String userId) {
         return "/v1/realms/" + segment(realm) + "/users/" + segment(userId);
+    }
+
+    private static String policyPath(String realm) {
+        return "/v1/realms/" + segment(realm) + "/policy";
     }
 
     private static String codesPath(String realm, String userId) {
@@ -359,6 +385,7 @@ public class BridgeClient {
                 case "GET" -> new HttpGet(url);
                 case "DELETE" -> new HttpDelete(url);
                 case "PATCH" -> new HttpPatch(url);
+                case "PUT" -> new HttpPut(url);
                 default -> new HttpPost(url);
             };
             if (body != null && request instanceof HttpEntityEnclosingRequestBase withBody) {

@@ -75,6 +75,16 @@ public final class BridgeJson {
         }
     }
 
+    /** The {@code message} of a bridge error body; empty when there is none (never the request's own values). */
+    public static String errorMessage(String body) {
+        try {
+            JsonNode root = MAPPER.readTree(body == null ? "" : body);
+            return root != null && root.path("message").isTextual() ? root.path("message").asText() : "";
+        } catch (JsonProcessingException e) {
+            return "";
+        }
+    }
+
     public static String verifyBody(String code, String clientIp, String userAgent, String purpose) {
         return verifyBody(code, clientIp, userAgent, purpose, false);
     }

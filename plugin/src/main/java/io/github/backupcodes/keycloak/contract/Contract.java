@@ -6,6 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The names and limits the provider shares with the bridge and the login theme, read once from {@code contract.json}:
@@ -25,6 +30,13 @@ public final class Contract {
     public static final String CREDENTIAL_TYPE = text("providers", "credentialType");
     public static final String CREDENTIAL_PROVIDER_ID = text("providers", "credentialProvider");
     public static final String EVENT_LISTENER_ID = text("providers", "eventListener");
+    /** The Realm settings tab's provider id, which the admin console also shows as the tab's title. */
+    public static final String ADMIN_TAB_ID = text("providers", "adminTab");
+
+    /** The reset-credentials flow copy {@code realm install} makes, and its two shapes ({@code --reset-mode}). */
+    public static final String RESET_FLOW_ALIAS = text("resetFlow", "alias");
+    public static final String RESET_EMAIL_AND_CODE = text("resetFlow", "emailAndCode");
+    public static final String RESET_CODE_ONLY = text("resetFlow", "codeOnly");
 
     public static final String ATTR_REMEMBER_DEVICE_DAYS = text("realmAttributes", "rememberDeviceDays");
     public static final String CONFIG_ENROLL_AFTER_OTP = text("requiredActionConfig", "enrollAfterOtp");
@@ -56,6 +68,10 @@ public final class Contract {
     public static final int CODE_INPUT_MAX_LENGTH = ROOT.path("limits").path("codeInputMaxLength").asInt();
     public static final int REMEMBER_DEVICE_MAX_DAYS = ROOT.path("limits").path("rememberDeviceMaxDays").asInt();
 
+    /** Allowed [min, max] of each numeric bridge policy field, by the bridge's field name, in form order. */
+    public static final Map<String, int[]> POLICY_LIMITS = policyLimits();
+    public static final List<String> POLICY_RESET_MODES = strings(ROOT.path("policyResetModes"));
+
     private Contract() {
     }
 
@@ -68,6 +84,25 @@ public final class Contract {
         } catch (IOException e) {
             throw new UncheckedIOException("contract.json is unreadable", e);
         }
+    }
+
+    private static Map<String, int[]> policyLimits() {
+        Map<String, int[]> limits = new LinkedHashMap<>();
+        ROOT.path("policyLimits").fields().forEachRemaining(entry -> {
+            if (entry.getValue().isArray()) {
+                limits.put(entry.getKey(), new int[]{entry.getValue().get(0).asInt(), entry.getValue().get(1).asInt()});
+            }
+        });
+        if (limits.isEmpty()) {
+            throw new IllegalStateException("contract.json lacks policyLimits");
+        }
+        return Collections.unmodifiableMap(limits);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(value -> values.add(value.asText()));
+        return List.copyOf(values);
     }
 
     private static String text(String section, String key) {
