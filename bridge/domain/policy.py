@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from bridge import contract
 from bridge.domain import codes
 from bridge.errors import InvalidPolicy
 from bridge.settings import Settings
 
 MAX_FAILURES_CAP = 100
 MAX_CODE_COUNT = 50
-RESET_MODES = ("helpdesk", "self_service")
+RESET_MODES = contract.POLICY_RESET_MODES  # ("helpdesk", "self_service"), shared with the admin tab
 
 
 PolicyError = InvalidPolicy  # the name the CLI and older callers catch

@@ -93,14 +93,14 @@ def test_openapi_bounds_each_policy_field_by_the_contracts_limits() -> None:
 def test_the_bridge_policy_has_exactly_the_contracts_fields() -> None:
     from dataclasses import fields
 
-    from bridge.service.policy import RESET_MODES, Policy
+    from bridge.domain.policy import RESET_MODES, Policy
 
     assert [f.name for f in fields(Policy)] == [*contract.POLICY_LIMITS, "reset_mode"]
     assert RESET_MODES == contract.POLICY_RESET_MODES
 
 
 def test_the_bridge_refuses_each_policy_field_just_outside_the_contracts_limits() -> None:
-    from bridge.service.policy import Policy, PolicyError
+    from bridge.domain.policy import Policy, PolicyError
 
     for name, (low, high) in contract.POLICY_LIMITS.items():
         base = Policy(code_count=50, lockout_seconds=1, lockout_max_seconds=31_536_000)
