@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from bridge.errors import InvalidRequest
+from bridge.ldap.account import DirectoryAccount, LockInfo, MalformedEntry
 from bridge.ldap.connection import DirectoryUnavailable
 from bridge.ldap.context import SyncContext
-from bridge.ldap.directory import DirectoryAccount, LockInfo, MalformedEntry, format_generalized_time
 from bridge.ldap.resolvers import Resolver
 from bridge.ldap.state import ACTOR, ERRORS, PassResult, Stopping, log
+from bridge.ldap.values import format_generalized_time
 
 # What the service raises for a value it refuses (ValueError until it adopts bridge.errors).
 REFUSED = (ValueError, InvalidRequest)

@@ -27,7 +27,7 @@ from ldap3 import (
 from ldap3.core.exceptions import LDAPException
 
 from bridge.errors import Unavailable
-from bridge.ldap.directory import Profile
+from bridge.ldap.profiles import Profile
 from bridge.settings import Settings
 
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"

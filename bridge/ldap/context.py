@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from bridge.ldap.connection import LdapDirectory
-from bridge.ldap.directory import Profile
 from bridge.ldap.entries import AccountReader, EntryStore
 from bridge.ldap.lease import Lease
+from bridge.ldap.profiles import Profile
 from bridge.ldap.state import JobState
 from bridge.settings import Settings
 

@@ -12,17 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
+from bridge.ldap.account import AttributeNames, DirectoryAccount, MalformedEntry, PasswordPolicy
 from bridge.ldap.connection import Entry, LdapDirectory
-from bridge.ldap.directory import (
-    AttributeNames,
-    DirectoryAccount,
-    MalformedEntry,
-    PasswordPolicy,
-    Profile,
-    first_text,
-    parse_generalized_time,
-)
+from bridge.ldap.profiles import Profile
 from bridge.ldap.state import log
+from bridge.ldap.values import first_text, parse_generalized_time
 from bridge.settings import Settings
 from bridge.store.db import insert_for
 from bridge.store.schema import directory_entries

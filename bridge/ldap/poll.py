@@ -14,9 +14,9 @@ from typing import Any
 
 from bridge.ldap.apply import Applier, stamp_of
 from bridge.ldap.context import SyncContext
-from bridge.ldap.directory import format_generalized_time, parse_generalized_time
 from bridge.ldap.entries import entry_ids
 from bridge.ldap.state import SCANNED, PassResult, parse_iso
+from bridge.ldap.values import format_generalized_time, parse_generalized_time
 
 MAX_SEEN = 50_000  # bound on the de-duplication map kept in job_state
 

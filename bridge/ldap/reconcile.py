@@ -13,9 +13,9 @@ from typing import Any
 from bridge.ldap.apply import Applier, stamp_of
 from bridge.ldap.connection import DirectoryUnavailable
 from bridge.ldap.context import SyncContext
-from bridge.ldap.directory import parse_generalized_time
 from bridge.ldap.poll import next_watermark, window_state
 from bridge.ldap.state import ERRORS, SCANNED, PassResult
+from bridge.ldap.values import parse_generalized_time
 
 
 def reconcile(ctx: SyncContext, applier: Applier) -> PassResult:

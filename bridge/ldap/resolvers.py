@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from bridge.ldap.directory import DirectoryAccount
+from bridge.ldap.account import DirectoryAccount
 from bridge.ldap.state import log
 from bridge.settings import Settings
 

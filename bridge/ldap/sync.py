@@ -24,9 +24,9 @@ from bridge.ldap import writeback
 from bridge.ldap.apply import Applier
 from bridge.ldap.connection import DirectoryUnavailable, LdapDirectory
 from bridge.ldap.context import SyncContext
-from bridge.ldap.directory import profile_for
 from bridge.ldap.entries import AccountReader, EntryStore
 from bridge.ldap.lease import Lease
+from bridge.ldap.profiles import profile_for
 from bridge.ldap.reconcile import reconcile
 from bridge.ldap.resolvers import Resolver, StaticResolver
 from bridge.ldap.run import RETRY_DELAYS, RunLoop, retry_delay

@@ -15,9 +15,9 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from bridge.ldap.account import MalformedEntry
 from bridge.ldap.apply import Applier
 from bridge.ldap.context import SyncContext
-from bridge.ldap.directory import MalformedEntry
 from bridge.ldap.state import ACTOR, APPLIED, ERRORS, PassResult, log, parse_iso
 from bridge.service import directory as service_directory
 

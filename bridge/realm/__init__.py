@@ -22,7 +22,9 @@ The package, one concern per module, imports only downward (``cli`` → ``apply`
 * ``model``: provider ids and names, Keycloak's execution tree (:class:`Execution`, :class:`SubFlow`),
   the current state (:class:`RealmState`), the desired state (:class:`InstallOptions`), a step
   (:class:`Change`);
-* ``plan``: the pure planner (:func:`plan_install`, :func:`plan_uninstall`), unit-testable without Keycloak;
+* ``plan``: the pure planner (:func:`plan_install`, :func:`plan_uninstall`), unit-testable without Keycloak,
+  ordering the steps of ``plan_flows`` (the flow copies, their bindings) and ``plan_settings`` (required
+  actions, event listener, device days, brute force, languages, stale step config);
 * ``keycloak``: reading a realm's state and the small admin-API operations (python-keycloak);
 * ``apply``: the verbs, one per step kind in ``VERBS``, and :class:`Installer` that applies a plan;
 * ``describe``: the ``status`` lines; ``cli``: ``realm install|uninstall|status``.

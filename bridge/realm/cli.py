@@ -20,7 +20,8 @@ from bridge.realm.model import (
     InstallOptions,
     RealmInstallError,
 )
-from bridge.realm.plan import describe_days, plan_install, plan_uninstall
+from bridge.realm.plan import plan_install, plan_uninstall
+from bridge.realm.plan_settings import describe_days
 
 
 def _days(value: str) -> int:

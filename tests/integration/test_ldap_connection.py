@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bridge.ldap.connection import DirectoryUnavailable, LdapDirectory
-from bridge.ldap.directory import profile_for
+from bridge.ldap.profiles import profile_for
 from bridge.ldap.resolvers import StaticResolver
 from bridge.ldap.run import retry_delay
 from bridge.ldap.sync import LdapSync

@@ -7,20 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.ldap.directory import (
+from bridge.ldap.account import DirectoryAccount, LockInfo, MalformedEntry, PasswordPolicy
+from bridge.ldap.profiles import (
     ActiveDirectoryProfile,
-    DirectoryAccount,
     DS389Profile,
     FreeIPAProfile,
-    LockInfo,
-    MalformedEntry,
     OpenLDAPProfile,
-    PasswordPolicy,
-    ad_interval,
-    filetime_to_datetime,
-    parse_generalized_time,
     profile_for,
 )
+from bridge.ldap.values import ad_interval, filetime_to_datetime, parse_generalized_time
 
 NOW = datetime(2026, 11, 25, 18, 45, 0, tzinfo=UTC)
 DEFAULT = "cn=default,ou=policies,dc=example,dc=org"

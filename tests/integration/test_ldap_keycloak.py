@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.ldap.directory import DirectoryAccount
+from bridge.ldap.account import DirectoryAccount
 from bridge.ldap.resolvers import KeycloakUserResolver
 from bridge.ldap.sync import LdapSync
 from bridge.service import BackupCodes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.ldap.directory import DirectoryAccount
+from bridge.ldap.account import DirectoryAccount
 from bridge.ldap.resolvers import FederationIdResolver, KeycloakUserResolver, StaticResolver
 
 LDAP_ID = "7f0a1c52-1111-4a8e-9a41-0f6a3c1d9b21"

@@ -21,11 +21,11 @@ from sqlalchemy import Engine, func, select, update
 
 from bridge.ldap.cli import add_cli
 from bridge.ldap.connection import DirectoryUnavailable
-from bridge.ldap.directory import parse_generalized_time
 from bridge.ldap.lease import LeaseLost
 from bridge.ldap.poll import poll_window_start
 from bridge.ldap.resolvers import StaticResolver
 from bridge.ldap.sync import LdapSync
+from bridge.ldap.values import parse_generalized_time
 from bridge.service import BackupCodes
 from bridge.settings import Settings
 from bridge.store import db

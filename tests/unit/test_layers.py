@@ -1,11 +1,15 @@
-"""The bridge's layers, read from its source with ``ast``: imports point only downward, and the packages
-already split keep to the size limits.
+"""The bridge's layers, read from its source with ``ast``: imports point only downward, and every module
+keeps to the size limits.
 
 The layers, top to bottom (docs/design.md):
 
     cli                  the ``backup-codes`` command; may use anything below
     http                 the app, request validation, the views
     service              use cases; ldap, realm and notify are beside it, used by cli (plugins) or injected
+    ldap                 the directory sync: through the service, and the store and ops below it
+    realm                the Keycloak realm installer: the store (API keys, schema) and domain only
+    notify               the mail outbox and its delivery: store and domain
+    sheet                the printable code sheet: domain only (used by http)
     store                tables, engine, migrations, repositories
     domain               pure rules and values, no I/O
     ops                  logs, metrics, the hash gate, the process supervisor: below http/cli/service
@@ -17,7 +21,8 @@ named by a string to ``importlib.import_module`` or ``find_spec``: a lazy import
 The service reaches ``bridge.notify`` only through such a lookup, as the default of the ``enqueue`` it
 is handed (notify ships separately); a plain import of notify in the service is refused.
 
-Size limits hold for the packages in ``SPLIT`` only: add a package there once it has been split.
+Every package under ``bridge/`` is one of ``LAYERS`` (a new package needs its rule first), and the size
+limits hold for all of them and for the top-level modules.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ import pytest
 
 BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
 FLOOR = frozenset({"settings", "errors", "contract"})
+LAYERS = ("cli", "http", "service", "ldap", "realm", "notify", "sheet", "store", "domain", "ops")
+TOP_LEVEL = "."  # bridge/*.py: the floor and the package's own __init__
 
-# The packages split into modules of a reasonable size; the lead extends this as others are split.
-SPLIT = ("http", "cli", "ops", "domain", "store")
+# Where the size limits hold: every layer, and the top-level modules.
+SPLIT = (*LAYERS, TOP_LEVEL)
 MODULE_LINES = 400
 CLASS_LINES = 250
 FUNCTION_LINES = 50
@@ -179,8 +186,18 @@ def test_store_uses_only_domain_and_the_floor() -> None:
     assert violations("store", allowed=FLOOR | {"domain", "store"}) == []
 
 
+def test_every_package_of_the_bridge_is_a_layer_with_rules() -> None:
+    packages = {path.parent.name for path in BRIDGE.glob("*/__init__.py")}
+    assert packages == set(LAYERS)
+
+
+def test_the_floor_uses_only_the_floor() -> None:
+    top = {module_name(path) for path in BRIDGE.glob("*.py")}
+    assert [str(e) for e in all_edges() if e.source in top and e.target_layer not in FLOOR] == []
+
+
 def test_service_uses_no_layer_above_it_nor_a_plugin_beside_it() -> None:
-    assert violations("service", refused=frozenset({"http", "cli", "ldap", "realm"})) == []
+    assert violations("service", refused=frozenset({"http", "cli", "ldap", "realm", "sheet"})) == []
 
 
 def test_service_reaches_notify_only_through_its_injected_enqueue() -> None:
@@ -189,7 +206,24 @@ def test_service_reaches_notify_only_through_its_injected_enqueue() -> None:
 
 
 def test_ops_uses_no_http_cli_or_service() -> None:
-    assert violations("ops", refused=frozenset({"http", "cli", "service", "ldap", "realm", "notify"})) == []
+    refused = frozenset({"http", "cli", "service", "ldap", "realm", "notify", "sheet"})
+    assert violations("ops", refused=refused) == []
+
+
+def test_notify_uses_only_store_domain_and_the_floor() -> None:
+    assert violations("notify", allowed=FLOOR | {"notify", "store", "domain"}) == []
+
+
+def test_sheet_uses_only_domain_and_the_floor() -> None:
+    assert violations("sheet", allowed=FLOOR | {"sheet", "domain"}) == []
+
+
+def test_ldap_uses_only_the_service_and_the_layers_below_it() -> None:
+    assert violations("ldap", allowed=FLOOR | {"ldap", "service", "store", "domain", "ops"}) == []
+
+
+def test_realm_uses_only_store_domain_and_the_floor() -> None:
+    assert violations("realm", allowed=FLOOR | {"realm", "store", "domain"}) == []
 
 
 def test_http_uses_only_the_layers_below_it() -> None:
@@ -205,11 +239,17 @@ def test_nothing_but_cli_uses_http() -> None:
     assert [str(e) for e in all_edges() if e.target_layer == "http" and e.source_layer != "cli"] == []
 
 
+@pytest.mark.parametrize("plugin", ["ldap", "realm"])
+def test_nothing_but_cli_uses_the_ldap_and_realm_plugins(plugin: str) -> None:
+    assert [str(e) for e in all_edges() if e.target_layer == plugin and e.source_layer != "cli"] == []
+
+
 # ------------------------------------------------------------------------------------------ the sizes
 
 
 def _sized(package: str) -> list[Path]:
-    paths = [p for p in bridge_modules(package) if not any(part in p.as_posix() for part in NOT_SIZED)]
+    found = sorted(BRIDGE.glob("*.py")) if package == TOP_LEVEL else bridge_modules(package)
+    paths = [p for p in found if not any(part in p.as_posix() for part in NOT_SIZED)]
     assert paths, f"bridge/{package}/ has no modules: is it split yet?"
     return paths
 

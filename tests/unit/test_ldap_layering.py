@@ -1,9 +1,12 @@
-"""The sync reaches locks and audit rows only through the service; the realm planner needs only the model."""
+"""The sync reaches locks and audit rows only through the service; the realm planner (plan.py and the
+plan_*.py it orders) needs only the model."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
 
@@ -36,13 +39,23 @@ def test_the_sync_touches_neither_the_audit_trail_nor_the_lock_table_itself() ->
     assert direct == set()
 
 
-def test_the_realm_planner_needs_nothing_but_the_model() -> None:
-    tree = ast.parse((BRIDGE / "realm" / "plan.py").read_text())
+PLANNERS = sorted((BRIDGE / "realm").glob("plan*.py"))
+
+
+def test_the_realm_planner_is_split_into_the_modules_this_rule_covers() -> None:
+    assert [path.name for path in PLANNERS] == ["plan.py", "plan_flows.py", "plan_settings.py"]
+
+
+@pytest.mark.parametrize("path", PLANNERS, ids=lambda path: path.name)
+def test_a_realm_planner_module_needs_nothing_but_the_model_and_the_other_planners(path: Path) -> None:
+    tree = ast.parse(path.read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {
         alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     }
+    planners = {f"bridge.realm.{planner.stem}" for planner in PLANNERS}
 
-    assert {name for name in imported if name and name.startswith(("bridge", "keycloak"))} == {
-        "bridge.realm.model"
+    assert {name for name in imported if name and name.startswith(("bridge", "keycloak"))} <= {
+        "bridge.realm.model",
+        *planners,
     }

@@ -1,4 +1,4 @@
-"""The printable code sheet (PDF) and its plain-text twin, for a freshly issued set of codes.
+"""The printable code sheet (PDF) for a freshly issued set of codes: page layout and fonts.
 
 Stateless: the codes come in, bytes go out, nothing is stored or logged. The PDF embeds subsets of the
 DejaVu fonts shipped in ``bridge/sheet/fonts`` (Bitstream Vera licence, see its LICENSE), and for Thai and
@@ -12,150 +12,26 @@ that nobody legitimate ever asks for the codes.
 from __future__ import annotations
 
 import tempfile
-import textwrap
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
-from babel.dates import get_month_names
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bridge.domain import locales
 from bridge.sheet import faces
+from bridge.sheet.content import (
+    STEPS,
+    CodeSheet,
+    aware,
+    check,
+    format_date,
+    printable,
+    resolve_locale,
+    sentences,
+)
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
-_STEPS = ("step_once", "step_login", "step_offline", "step_renew")
-
-# Bidirectional formatting characters: embeddings and overrides (U+202A to 202E), isolates (U+2066 to
-# 2069) and the invisible direction marks (U+200E, U+200F, U+061C). In a name they can make
-# "alice<U+202E>gnp.exe" print as "aliceexe.png", or pull the text after the name into another order. A
-# name is printed as the characters it is made of: they are removed, and letters keep their own direction.
-BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
-
-
-@dataclass(frozen=True)
-class CodeSheet:
-    codes: list[str]
-    username: str
-    realm_display_name: str
-    organisation: str
-    created_at: datetime
-    locale: str = "en"
-
-
-def without_bidi_controls(name: str) -> str:
-    """``name`` as it is stored, minus the characters that would reorder it or its line when shown."""
-    return name.translate(_NO_BIDI_CONTROLS)
-
-
-def _printable(sheet: CodeSheet) -> CodeSheet:
-    """The sheet with every name it prints (account, realm, organisation) free of bidi controls."""
-    return replace(
-        sheet,
-        username=without_bidi_controls(sheet.username),
-        realm_display_name=without_bidi_controls(sheet.realm_display_name),
-        organisation=without_bidi_controls(sheet.organisation),
-    )
-
-
-def resolve_locale(locale: str | None) -> str:
-    """The catalog the sheet is written in: ``es-MX`` -> ``es``, ``zh-TW`` -> ``zh_Hant``; a language
-    without a catalog falls back to English (bridge/domain/locales.py)."""
-    return locales.negotiate(locale)
-
-
-def format_date(moment: datetime, locale: str) -> str:
-    """``25 November 2026, 20:04 UTC``: spelled-out month (CLDR's, via Babel), so no day/month confusion."""
-    lang = resolve_locale(locale)
-    _ = locales.translations(lang).gettext
-    utc = _aware(moment).astimezone(UTC)
-    month = get_month_names("wide", "format", locale=locales.cldr_locale(lang))[utc.month]
-    # Translators: the creation date on the code sheet. %(month)s is the month's name in your language
-    # (from CLDR: "November", "noviembre", "11月"); keep "UTC". Reorder the parts as your language writes
-    # a date, e.g. "%(year)s年%(month)s%(day)s日 %(time)s UTC".
-    return _("%(day)s %(month)s %(year)s, %(time)s UTC") % {
-        "day": utc.day,
-        "month": month,
-        "year": utc.year,
-        "time": utc.strftime("%H:%M"),
-    }
-
-
-def _aware(moment: datetime) -> datetime:
-    """A naive time is taken as UTC, the bridge's only time zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _strings(sheet: CodeSheet) -> dict[str, str]:
-    """Every sentence the sheet prints, in the sheet's language (English where a catalog lacks one)."""
-    _ = locales.translations(resolve_locale(sheet.locale)).gettext
-    strings = {
-        # Translators: the sheet's title, as on Keycloak's own recovery-code pages in your language.
-        "title": _("Backup codes"),
-        # Translators: label before the username on the code sheet.
-        "account": _("Account"),
-        # Translators: label before the date the codes were created.
-        "created": _("Created"),
-        "caption": _("Each code works once. Tick it off when you have used it."),
-        "howto": _("How to use these codes"),
-        "step_once": _("Each code works only once. Tick its box as soon as you have used it."),
-        "step_login": _(
-            "When you sign in and are asked for a backup code, type any unused code. "
-            "Dashes and spaces are optional."
-        ),
-        "step_offline": _(
-            "Keep this sheet somewhere safe and offline, as you would your passport. "
-            "Do not store the codes in email, chat or as a photo."
-        ),
-        "step_renew": _(
-            "When only a few codes remain, sign in and create a new set. A new set cancels "
-            "every code on this sheet, so destroy it then."
-        ),
-        # Translators: page footer of the code sheet, e.g. "Page 1 of 2".
-        "page": _("Page %(page)s of %(pages)s"),
-    }
-    if sheet.organisation:
-        strings["phishing"] = _("No one from %(organisation)s will ever ask you for these codes.") % {
-            "organisation": sheet.organisation
-        }
-    else:
-        strings["phishing"] = _("No one will ever ask you for these codes, not even your IT help desk.")
-    strings["phishing_more"] = _(
-        "Type them only into the %(realm)s sign-in page. Anyone who asks for them, by "
-        "phone, email or chat, is trying to break into your account."
-    ) % {"realm": sheet.realm_display_name}
-    return strings
-
-
-# ------------------------------------------------------------------------------------------------ text
-
-
-def render_txt(sheet: CodeSheet) -> str:
-    """The sheet as plain text (for the ``.txt`` download): same content, same order as the PDF."""
-    _check(sheet)
-    sheet = _printable(sheet)
-    s = _strings(sheet)
-    wrap = textwrap.TextWrapper(width=72, break_long_words=True, break_on_hyphens=False)
-    bullet = textwrap.TextWrapper(
-        width=72, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False
-    )
-    title = wrap.wrap(f"{s['title']} — {sheet.realm_display_name}")
-    created = format_date(sheet.created_at, sheet.locale)
-    width = len(str(len(sheet.codes)))
-    lines = [*title, "=" * max(len(line) for line in title)]
-    if sheet.organisation:
-        lines.append(sheet.organisation)
-    lines += ["", f"{s['account']}: {sheet.username}", f"{s['created']}: {created}", ""]
-    lines += [f"[ ] {number:>{width}}.  {code}" for number, code in enumerate(sheet.codes, start=1)]
-    lines += ["", s["howto"], "-" * len(s["howto"])]
-    lines += [bullet.fill(s[step]) for step in _STEPS]
-    lines += ["", wrap.fill(f"{s['phishing']} {s['phishing_more']}"), ""]
-    return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------------------------------------- PDF
 
 _INK = (31, 41, 51)
 _MUTED = (96, 108, 122)
@@ -205,12 +81,12 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = faces.DEFAU
     Characters DejaVu lacks (Thai, CJK) are drawn with fonts found under ``font_dirs``
     (bridge/sheet/faces.py), cut down to the sheet's characters in a throwaway directory.
     """
-    _check(sheet)
-    sheet = _printable(sheet)
+    check(sheet)
+    sheet = printable(sheet)
     size = PAPERS.get(paper.lower()) if isinstance(paper, str) else None
     if size is None:
         raise ValueError(f"paper must be A4 or Letter, not {paper!r}")
-    s = _strings(sheet)
+    s = sentences(sheet)
     created = format_date(sheet.created_at, sheet.locale)
     footer = " · ".join((sheet.realm_display_name, sheet.username, created))
     pdf = _SheetPDF(size, footer, s["page"])
@@ -220,7 +96,7 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = faces.DEFAU
     pdf.set_creator("keycloak-backup-codes")
     pdf.set_producer("keycloak-backup-codes")
     pdf.set_lang(locales.html_lang(resolve_locale(sheet.locale)))
-    pdf.set_creation_date(_aware(sheet.created_at))
+    pdf.set_creation_date(aware(sheet.created_at))
     text = " ".join((footer, sheet.organisation.upper(), title, *s.values()))
     with tempfile.TemporaryDirectory(prefix="backup-codes-sheet-") as workdir:
         faces.add_fallbacks(pdf, text, sheet.locale, font_dirs, Path(workdir))
@@ -230,13 +106,6 @@ def render_pdf(sheet: CodeSheet, paper: str = "A4", font_dirs: str = faces.DEFAU
         _instructions(pdf, s)
         _warning(pdf, s)
         return bytes(pdf.output())
-
-
-def _check(sheet: CodeSheet) -> None:
-    if not sheet.codes or not all(isinstance(code, str) and code.strip() for code in sheet.codes):
-        raise ValueError("a code sheet needs at least one code, each a non-empty string")
-    if not sheet.username.strip() or not sheet.realm_display_name.strip():
-        raise ValueError("a code sheet needs the username and the realm's display name")
 
 
 def _header(pdf: FPDF, sheet: CodeSheet, s: dict[str, str], created: str) -> None:
@@ -365,7 +234,7 @@ def _instructions(pdf: FPDF, s: dict[str, str]) -> None:
     pdf.multi_cell(pdf.epw, 6, s["howto"], new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
     pdf.ln(1.5)
     indent = 6.0
-    for number, step in enumerate(_STEPS, start=1):
+    for number, step in enumerate(STEPS, start=1):
         y = pdf.get_y()
         pdf.set_font("Sans", "B", 9.5)
         pdf.set_text_color(*_MUTED)
