@@ -73,3 +73,17 @@ def delete_lock(realm: str, user_id: str, source: str) -> Response:
 def delete_user(realm: str, user_id: str) -> Response:
     bridge().service.delete_user(realm, user_id, actor=actor())
     return no_content()
+
+
+@blueprint.post(f"{USER}/locks/<source>/unlock")
+def unlock_temporary(realm: str, user_id: str, source: str) -> Response:
+    """Lift a *temporary* lock for a named admin (Keycloak's "unlock user"); a permanent one stays (409).
+
+    Unlike ``DELETE .../locks/{source}`` this is a side effect of another decision, so it never lifts a
+    permanent lock, and the audit names the person, not the API key.
+    """
+    data = body("UnlockRequest")
+    cleared = bridge().service.clear_lock(
+        realm, user_id, source=source, actor=data["actor"], reason=data["reason"]
+    )
+    return json_response({"cleared": cleared, **_locks(realm, user_id)})
