@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.events.admin.AuthDetails;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
@@ -19,7 +20,8 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Tells the bridge about email changes and new passwords. Keycloak calls listeners after its own transaction
+ * Tells the bridge about email changes and new passwords, and carries the admin console's helpdesk actions (a deleted
+ * backup-code credential, "unlock user") to it in the acting admin's name ({@link ConsoleHelpdesk}). Keycloak calls listeners after its own transaction
  * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
  * undoes what the user or admin just did.
  */
@@ -49,7 +51,9 @@ class BackupCodesEventListener implements EventListenerProvider {
         if (event.getError() != null) {
             return;
         }
-        EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath())
+        AuthDetails admin = event.getAuthDetails();
+        EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath(),
+                        admin == null ? null : admin.getRealmId(), admin == null ? null : admin.getUserId())
                 .ifPresent(call -> send(event.getRealmId(), call));
     }
 
@@ -84,6 +88,10 @@ class BackupCodesEventListener implements EventListenerProvider {
                 }
             } else if (call instanceof BridgeCall.ForgetDevices forget) {
                 client.forgetDevices(realm.getName(), forget.userId(), ACTOR, forget.reason());
+            } else if (call instanceof BridgeCall.HelpdeskReset reset) {
+                ConsoleHelpdesk.of(session, realm, client).reset(reset);
+            } else if (call instanceof BridgeCall.UnlockCodes unlock) {
+                ConsoleHelpdesk.of(session, realm, client).unlock(unlock);
             }
         } catch (BridgeUnavailableException e) {
             LOG.warnf("backup-codes bridge did not take %s for user %s", call.getClass().getSimpleName(), call.userId());
