@@ -25,12 +25,12 @@ def test_unlock_lifts_a_temporary_lock(bridge_app: Any) -> None:
     assert response.json["effective"]["locked"] is False
 
 
-def test_unlock_refuses_a_permanent_lock_and_keeps_it(bridge_app: Any) -> None:
+def test_unlock_keeps_a_permanent_lock(bridge_app: Any) -> None:
     lock(bridge_app, "permanent")
     response = call(bridge_app, "POST", f"{BASE}/locks/codes/unlock", UNLOCK)
-    assert response.status_code == 409
-    assert response.json["error"] == "permanent_lock"
-    assert call(bridge_app, "GET", f"{BASE}/locks").json["effective"]["kind"] == "permanent"
+    assert response.status_code == 200
+    assert response.json["cleared"] is False
+    assert response.json["effective"]["kind"] == "permanent"
 
 
 def test_unlock_without_a_lock_clears_nothing(bridge_app: Any) -> None:
