@@ -138,16 +138,13 @@ public class BridgeClient {
 
     /**
      * Lift the {@code source} lock for a named admin when it is temporary ({@code POST .../locks/{source}/unlock}).
-     * False when there was no active lock, or when it is permanent (the bridge keeps it: 409 {@code permanent_lock}).
+     * False when there was no active lock, or when it is permanent (the bridge keeps it).
      */
     public boolean unlockTemporary(String realm, String userId, String source, String actor, String reason)
             throws BridgeUnavailableException {
         Call call = Call.post(userPath(realm, userId) + "/locks/" + segment(source) + "/unlock",
                 BridgeJson.unlockBody(actor, reason));
         Reply reply = execute(call, MAX_JSON_BYTES, "unlock");
-        if (reply.status() == 409 && "permanent_lock".equals(BridgeJson.errorCode(reply.text()))) {
-            return false;
-        }
         requireOk(reply, "unlock");
         return BridgeJson.parseCleared(reply.text());
     }

@@ -10,6 +10,7 @@ import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.admin.AdminEvent;
 import org.keycloak.events.admin.AuthDetails;
+import org.keycloak.models.AbstractKeycloakTransaction;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
@@ -30,12 +31,16 @@ class BackupCodesEventListener implements EventListenerProvider {
     private static final Logger LOG = Logger.getLogger(BackupCodesEventListener.class);
     static final String ACTOR = "keycloak-event";
 
+    private final KeycloakSession session;
     private final KeycloakSessionFactory sessionFactory;
     private final BridgeSettings settings;
     /** One listener per Keycloak session: a password change sends UPDATE_CREDENTIAL and UPDATE_PASSWORD together. */
     private final Set<BridgeCall> sent = new HashSet<>();
 
-    public BackupCodesEventListener(KeycloakSessionFactory sessionFactory, BridgeSettings settings) {
+    /** @param session the request's session, whose commit the helpdesk calls wait for */
+    public BackupCodesEventListener(KeycloakSession session, KeycloakSessionFactory sessionFactory,
+                                    BridgeSettings settings) {
+        this.session = session;
         this.sessionFactory = sessionFactory;
         this.settings = settings;
     }
@@ -54,7 +59,35 @@ class BackupCodesEventListener implements EventListenerProvider {
         AuthDetails admin = event.getAuthDetails();
         EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath(),
                         admin == null ? null : admin.getRealmId(), admin == null ? null : admin.getUserId())
-                .ifPresent(call -> send(event.getRealmId(), call));
+                .ifPresent(call -> {
+                    if (call instanceof BridgeCall.HelpdeskReset || call instanceof BridgeCall.UnlockCodes) {
+                        afterCommit(event.getRealmId(), call);
+                    } else {
+                        send(event.getRealmId(), call);
+                    }
+                });
+    }
+
+    /**
+     * Admin events reach listeners inside the admin's request, before its transaction commits; the helpdesk calls
+     * look at what the request changed (is the marker gone?), so they run once it is committed, and not at all
+     * when it rolled back.
+     */
+    private void afterCommit(String realmId, BridgeCall call) {
+        if (session == null) {
+            send(realmId, call);
+            return;
+        }
+        session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
+            @Override
+            protected void commitImpl() {
+                send(realmId, call);
+            }
+
+            @Override
+            protected void rollbackImpl() {
+            }
+        });
     }
 
     private void send(String realmId, BridgeCall call) {

@@ -101,9 +101,8 @@ class BridgeClientTest {
     }
 
     @Test
-    void unlockOfAPermanentLockIsNotAFailure() throws Exception {
-        answerJson("/v1/realms/acme/users/u-1/locks/codes/unlock", 409,
-                "{\"error\": \"permanent_lock\", \"message\": \"the codes lock is permanent\"}");
+    void unlockOfAPermanentLockClearsNothing() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/locks/codes/unlock", 200, Fixtures.json("Unlocked/permanent-stays"));
         assertFalse(client().unlockTemporary("acme", "u-1", "codes", "keycloak-admin:master/hd", "unlocked"));
     }
 
