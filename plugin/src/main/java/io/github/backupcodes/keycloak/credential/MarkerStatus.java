@@ -30,14 +30,17 @@ public final class MarkerStatus {
     private MarkerStatus() {
     }
 
-    /** E.g. "Backup codes: 8 of 10 left · last used 2026-12-04 21:30 UTC · locked (codes, temporary) until …". */
+    /**
+     * E.g. "8 of 10 left · used 2026-12-04 21:30 UTC · locked (codes, temporary) until …". Short: the console's label
+     * column is narrow and does not wrap, and the row's type already says "Backup-code".
+     */
     public static String label(BridgeStatus status) {
-        StringBuilder label = new StringBuilder("Backup codes: ");
+        StringBuilder label = new StringBuilder();
         if (!status.enrolled()) {
             label.append("none in the bridge");
         } else {
             label.append(status.remaining()).append(" of ").append(status.total()).append(" left");
-            label.append(" · ").append(status.lastUsedAt().isEmpty() ? "never used" : "last used " + shown(status.lastUsedAt()));
+            label.append(" · ").append(status.lastUsedAt().isEmpty() ? "never used" : "used " + shown(status.lastUsedAt()));
         }
         if (status.enrollRequired()) {
             label.append(" · new set due");

@@ -20,25 +20,25 @@ class MarkerStatusTest {
 
     @Test
     void labelSaysHowManyAreLeftAndWhenOneWasLastUsed() {
-        assertEquals("Backup codes: 8 of 10 left · last used 2026-12-04 21:30 UTC", MarkerStatus.label(USED));
+        assertEquals("8 of 10 left · used 2026-12-04 21:30 UTC", MarkerStatus.label(USED));
     }
 
     @Test
     void labelSaysNeverUsedForAFreshSet() {
         BridgeStatus fresh = new BridgeStatus(true, 10, 10, false, false, false, "", "", "", "2026-12-04T21:00:00Z", "");
-        assertEquals("Backup codes: 10 of 10 left · never used", MarkerStatus.label(fresh));
+        assertEquals("10 of 10 left · never used", MarkerStatus.label(fresh));
     }
 
     @Test
     void labelNamesTheLockItsKindAndItsEndInUtc() {
-        assertEquals("Backup codes: 8 of 10 left · last used 2026-12-04 21:30 UTC · locked (codes, temporary) until"
+        assertEquals("8 of 10 left · used 2026-12-04 21:30 UTC · locked (codes, temporary) until"
                 + " 2026-12-04 21:45 UTC", MarkerStatus.label(LOCKED));
     }
 
     @Test
     void labelSaysWhenTheBridgeHoldsNothing() {
         BridgeStatus none = new BridgeStatus(false, 0, 0, false, true, false);
-        assertEquals("Backup codes: none in the bridge · new set due", MarkerStatus.label(none));
+        assertEquals("none in the bridge · new set due", MarkerStatus.label(none));
     }
 
     @Test
