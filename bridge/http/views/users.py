@@ -13,6 +13,7 @@ from flask import Blueprint, Response
 
 from bridge.http.context import USER, actor, bridge, json_response, no_content
 from bridge.http.validation import body
+from bridge.service import PermanentLockError
 
 blueprint = Blueprint("users", __name__)
 
@@ -73,3 +74,21 @@ def delete_lock(realm: str, user_id: str, source: str) -> Response:
 def delete_user(realm: str, user_id: str) -> Response:
     bridge().service.delete_user(realm, user_id, actor=actor())
     return no_content()
+
+
+@blueprint.post(f"{USER}/locks/<source>/unlock")
+def unlock_temporary(realm: str, user_id: str, source: str) -> Response:
+    """Lift a *temporary* lock for a named admin (Keycloak's "unlock user"); a permanent one stays.
+
+    Unlike ``DELETE .../locks/{source}`` this is a side effect of another decision, so it never lifts a
+    permanent lock (not an error: ``cleared`` is false and ``effective`` shows the lock that stays), and
+    the audit names the person, not the API key.
+    """
+    data = body("UnlockRequest")
+    try:
+        cleared = bridge().service.clear_lock(
+            realm, user_id, source=source, actor=data["actor"], reason=data["reason"]
+        )
+    except PermanentLockError:
+        cleared = False
+    return json_response({"cleared": cleared, **_locks(realm, user_id)})

@@ -146,6 +146,31 @@ public class BridgeClient {
         return reply.text();
     }
 
+    /**
+     * The helpdesk reset ({@code POST .../reset}): revoke the set, require a new one, audit who did it and mail the
+     * user. The bridge's answer is the status after it.
+     */
+    public BridgeStatus reset(String realm, String userId, String actor, String reason, String identityCheck)
+            throws BridgeUnavailableException {
+        Call call = Call.post(userPath(realm, userId) + "/reset", BridgeJson.resetBody(actor, reason, identityCheck));
+        Reply reply = execute(call, MAX_JSON_BYTES, "reset");
+        requireOk(reply, "reset");
+        return BridgeJson.parseStatus(reply.text());
+    }
+
+    /**
+     * Lift the {@code source} lock for a named admin when it is temporary ({@code POST .../locks/{source}/unlock}).
+     * False when there was no active lock, or when it is permanent (the bridge keeps it).
+     */
+    public boolean unlockTemporary(String realm, String userId, String source, String actor, String reason)
+            throws BridgeUnavailableException {
+        Call call = Call.post(userPath(realm, userId) + "/locks/" + segment(source) + "/unlock",
+                BridgeJson.unlockBody(actor, reason));
+        Reply reply = execute(call, MAX_JSON_BYTES, "unlock");
+        requireOk(reply, "unlock");
+        return BridgeJson.parseCleared(reply.text());
+    }
+
     public byte[] sheet(SheetFormat format, SheetRequest sheet) throws BridgeUnavailableException {
         Call call = Call.post("/v1/sheets/" + format.path(), BridgeJson.sheetBody(sheet));
         Reply reply = execute(call, MAX_SHEET_BYTES, "sheet");

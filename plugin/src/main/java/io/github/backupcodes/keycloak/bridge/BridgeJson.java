@@ -33,7 +33,10 @@ public final class BridgeJson {
                 root.path("enroll_required").asBoolean(false),
                 lock.isObject() && lock.path("locked").asBoolean(false),
                 lock.isObject() ? textOrEmpty(lock, "source") : "",
-                lock.isObject() ? textOrEmpty(lock, "kind") : "");
+                lock.isObject() ? textOrEmpty(lock, "kind") : "",
+                lock.isObject() ? textOrEmpty(lock, "until") : "",
+                textOrEmpty(root, "created_at"),
+                textOrEmpty(root, "last_used_at"));
     }
 
     public static VerifyResult parseVerify(String body) throws BridgeUnavailableException {
@@ -46,7 +49,8 @@ public final class BridgeJson {
                 root.path("remaining").asInt(-1),
                 root.path("low").asBoolean(false),
                 root.path("enroll_required").asBoolean(false),
-                valid ? textList(root.path("cleared_locks")) : List.of());
+                valid ? textList(root.path("cleared_locks")) : List.of(),
+                valid ? "" : textOrEmpty(root, "locked_until"));
     }
 
     public static IssuedCodes parseIssued(String body) throws BridgeUnavailableException {
@@ -151,6 +155,27 @@ public final class BridgeJson {
         body.put("token", token);
         putClient(body, clientIp, userAgent);
         return body.toString();
+    }
+
+    /** {@code POST .../reset}: the helpdesk reset, with who did it, why, and how the identity was checked. */
+    public static String resetBody(String actor, String reason, String identityCheck) {
+        ObjectNode body = MAPPER.createObjectNode();
+        body.put("actor", truncate(actor, 255));
+        body.put("reason", truncate(reason, 1000));
+        body.put("identity_check", truncate(identityCheck, 1000));
+        return body.toString();
+    }
+
+    /** {@code POST .../locks/{source}/unlock}: lift a temporary lock for a named admin. */
+    public static String unlockBody(String actor, String reason) {
+        ObjectNode body = MAPPER.createObjectNode();
+        body.put("actor", truncate(actor, 255));
+        body.put("reason", truncate(reason, 1000));
+        return body.toString();
+    }
+
+    public static boolean parseCleared(String body) throws BridgeUnavailableException {
+        return requireBoolean(readObject(body), "cleared");
     }
 
     public static String forgetBody(String actor, String reason) {

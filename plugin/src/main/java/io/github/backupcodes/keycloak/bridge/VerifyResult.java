@@ -5,12 +5,19 @@ import java.util.List;
 /**
  * Answer of {@code POST .../codes/verify}; {@code reason} is one of the bridge's machine reasons. {@code clearedLocks}
  * lists the lock sources a successful recovery lifted ({@code directory}, {@code keycloak}); empty otherwise.
+ * {@code lockedUntil} is set ("" otherwise) when this failure locked the user: the login event says so.
  */
 public record VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired,
-                           List<String> clearedLocks) {
+                           List<String> clearedLocks, String lockedUntil) {
 
     public VerifyResult {
         clearedLocks = clearedLocks == null ? List.of() : List.copyOf(clearedLocks);
+        lockedUntil = lockedUntil == null ? "" : lockedUntil;
+    }
+
+    public VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired,
+                        List<String> clearedLocks) {
+        this(valid, reason, remaining, low, enrollRequired, clearedLocks, "");
     }
 
     public VerifyResult(boolean valid, String reason, int remaining, boolean low, boolean enrollRequired) {

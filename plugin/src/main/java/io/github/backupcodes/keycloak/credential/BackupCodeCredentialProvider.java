@@ -2,6 +2,7 @@ package io.github.backupcodes.keycloak.credential;
 
 import io.github.backupcodes.keycloak.bridge.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeStatus;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
 import io.github.backupcodes.keycloak.contract.Contract;
 import org.jboss.logging.Logger;
@@ -77,6 +78,19 @@ public class BackupCodeCredentialProvider implements CredentialProvider<BackupCo
     @Override
     public boolean supportsCredentialType(String credentialType) {
         return getType().equals(credentialType);
+    }
+
+    /**
+     * Write the bridge's status into the marker's label and data, so the admin console's Credentials tab shows it.
+     * Only when it changed; best effort (a read-only store or a concurrent update must not fail a login).
+     */
+    public void refresh(UserModel user, BridgeStatus status) {
+        try {
+            user.credentialManager().getStoredCredentialsByTypeStream(getType()).toList().forEach(stored ->
+                    MarkerStatus.refreshed(stored, status).ifPresent(user.credentialManager()::updateStoredCredential));
+        } catch (RuntimeException e) {
+            LOG.debugf("could not refresh the backup-code marker of user %s: %s", user.getId(), e.getClass().getSimpleName());
+        }
     }
 
     public boolean hasMarker(UserModel user) {

@@ -9,6 +9,8 @@ import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.events.admin.AuthDetails;
+import org.keycloak.models.AbstractKeycloakTransaction;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
@@ -19,7 +21,8 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Tells the bridge about email changes and new passwords. Keycloak calls listeners after its own transaction
+ * Tells the bridge about email changes and new passwords, and carries the admin console's helpdesk actions (a deleted
+ * backup-code credential, "unlock user") to it in the acting admin's name ({@link ConsoleHelpdesk}). Keycloak calls listeners after its own transaction
  * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
  * undoes what the user or admin just did.
  */
@@ -28,12 +31,16 @@ class BackupCodesEventListener implements EventListenerProvider {
     private static final Logger LOG = Logger.getLogger(BackupCodesEventListener.class);
     static final String ACTOR = "keycloak-event";
 
+    private final KeycloakSession session;
     private final KeycloakSessionFactory sessionFactory;
     private final BridgeSettings settings;
     /** One listener per Keycloak session: a password change sends UPDATE_CREDENTIAL and UPDATE_PASSWORD together. */
     private final Set<BridgeCall> sent = new HashSet<>();
 
-    public BackupCodesEventListener(KeycloakSessionFactory sessionFactory, BridgeSettings settings) {
+    /** @param session the request's session, whose commit the helpdesk calls wait for */
+    public BackupCodesEventListener(KeycloakSession session, KeycloakSessionFactory sessionFactory,
+                                    BridgeSettings settings) {
+        this.session = session;
         this.sessionFactory = sessionFactory;
         this.settings = settings;
     }
@@ -49,8 +56,38 @@ class BackupCodesEventListener implements EventListenerProvider {
         if (event.getError() != null) {
             return;
         }
-        EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath())
-                .ifPresent(call -> send(event.getRealmId(), call));
+        AuthDetails admin = event.getAuthDetails();
+        EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath(),
+                        admin == null ? null : admin.getRealmId(), admin == null ? null : admin.getUserId())
+                .ifPresent(call -> {
+                    if (call instanceof BridgeCall.HelpdeskReset || call instanceof BridgeCall.UnlockCodes) {
+                        afterCommit(event.getRealmId(), call);
+                    } else {
+                        send(event.getRealmId(), call);
+                    }
+                });
+    }
+
+    /**
+     * Admin events reach listeners inside the admin's request, before its transaction commits; the helpdesk calls
+     * look at what the request changed (is the marker gone?), so they run once it is committed, and not at all
+     * when it rolled back.
+     */
+    private void afterCommit(String realmId, BridgeCall call) {
+        if (session == null) {
+            send(realmId, call);
+            return;
+        }
+        session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
+            @Override
+            protected void commitImpl() {
+                send(realmId, call);
+            }
+
+            @Override
+            protected void rollbackImpl() {
+            }
+        });
     }
 
     private void send(String realmId, BridgeCall call) {
@@ -84,6 +121,10 @@ class BackupCodesEventListener implements EventListenerProvider {
                 }
             } else if (call instanceof BridgeCall.ForgetDevices forget) {
                 client.forgetDevices(realm.getName(), forget.userId(), ACTOR, forget.reason());
+            } else if (call instanceof BridgeCall.HelpdeskReset reset) {
+                ConsoleHelpdesk.of(session, realm, client).reset(reset);
+            } else if (call instanceof BridgeCall.UnlockCodes unlock) {
+                ConsoleHelpdesk.of(session, realm, client).unlock(unlock);
             }
         } catch (BridgeUnavailableException e) {
             LOG.warnf("backup-codes bridge did not take %s for user %s", call.getClass().getSimpleName(), call.userId());

@@ -19,7 +19,7 @@ public class BackupCodesEventListenerFactory implements EventListenerProviderFac
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {
-        return new BackupCodesEventListener(sessionFactory, settings);
+        return new BackupCodesEventListener(session, sessionFactory, settings);
     }
 
     @Override

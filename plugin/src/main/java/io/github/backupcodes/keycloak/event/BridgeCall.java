@@ -20,4 +20,15 @@ public sealed interface BridgeCall {
     /** {@code POST .../devices/forget {"reason": reason}}. */
     record ForgetDevices(String userId, String reason) implements BridgeCall {
     }
+
+    /**
+     * An admin deleted one of the user's credentials in the console or Admin REST API: when it was the backup-code
+     * marker, the helpdesk reset ({@code POST .../reset}) in that admin's name.
+     */
+    record HelpdeskReset(String userId, String adminRealmId, String adminUserId) implements BridgeCall {
+    }
+
+    /** An admin lifted Keycloak's brute-force lock: {@code POST .../locks/codes/unlock} (temporary locks only). */
+    record UnlockCodes(String userId, String adminRealmId, String adminUserId) implements BridgeCall {
+    }
 }

@@ -22,6 +22,8 @@ final class EventMapping {
 
     private static final Pattern USER_PATH = Pattern.compile("users/([^/]+)");
     private static final Pattern USER_RESET_PASSWORD_PATH = Pattern.compile("users/([^/]+)/reset-password");
+    private static final Pattern USER_CREDENTIAL_PATH = Pattern.compile("users/([^/]+)/credentials/[^/]+");
+    private static final Pattern BRUTE_FORCE_USER_PATH = Pattern.compile("attack-detection/brute-force/users/([^/]+)");
 
     private EventMapping() {
     }
@@ -44,8 +46,30 @@ final class EventMapping {
 
     /** Admin console / REST: a user update refreshes the email; setting a new password forgets the devices. */
     public static Optional<BridgeCall> forAdminEvent(OperationType operation, ResourceType resource, String resourcePath) {
-        if (resource != ResourceType.USER || operation == null || resourcePath == null) {
+        return forAdminEvent(operation, resource, resourcePath, null, null);
+    }
+
+    /**
+     * As {@link #forAdminEvent(OperationType, ResourceType, String)}, plus what needs the acting admin (the admin
+     * event's auth details): a deleted credential (Keycloak's {@code DELETE users/{id}/credentials/{id}} sends
+     * ACTION) may be the helpdesk reset, and "unlock user" ({@code DELETE attack-detection/brute-force/users/{id}})
+     * lifts the bridge's temporary codes lock too.
+     */
+    public static Optional<BridgeCall> forAdminEvent(OperationType operation, ResourceType resource, String resourcePath,
+                                                     String adminRealmId, String adminUserId) {
+        if (operation == null || resourcePath == null) {
             return Optional.empty();
+        }
+        var unlock = BRUTE_FORCE_USER_PATH.matcher(resourcePath);
+        if (resource == ResourceType.USER_LOGIN_FAILURE && operation == OperationType.DELETE && unlock.matches()) {
+            return Optional.of(new BridgeCall.UnlockCodes(unlock.group(1), adminRealmId, adminUserId));
+        }
+        if (resource != ResourceType.USER) {
+            return Optional.empty();
+        }
+        var credential = USER_CREDENTIAL_PATH.matcher(resourcePath);
+        if (operation == OperationType.ACTION && credential.matches()) {
+            return Optional.of(new BridgeCall.HelpdeskReset(credential.group(1), adminRealmId, adminUserId));
         }
         var user = USER_PATH.matcher(resourcePath);
         if (operation == OperationType.UPDATE && user.matches()) {

@@ -279,6 +279,8 @@ public class BackupCodeAuthenticator implements Authenticator, CredentialValidat
         }
         try {
             BridgeStatus status = BridgeAccess.of(session, settings, realm).status(user);
+            // Asked at every login: the admin console's row catches up with locks lifted or set meanwhile.
+            getCredentialProvider(session).refresh(user, status);
             return status.hasUnusedCodes();
         } catch (BridgeUnavailableException e) {
             return true;

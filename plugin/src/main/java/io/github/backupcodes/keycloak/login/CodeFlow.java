@@ -2,14 +2,17 @@ package io.github.backupcodes.keycloak.login;
 
 import io.github.backupcodes.keycloak.bridge.BridgeAccess;
 import io.github.backupcodes.keycloak.bridge.BridgeSettings;
+import io.github.backupcodes.keycloak.bridge.BridgeStatus;
 import io.github.backupcodes.keycloak.bridge.BridgeUnavailableException;
 import io.github.backupcodes.keycloak.bridge.VerifyPurpose;
 import io.github.backupcodes.keycloak.bridge.VerifyResult;
 import io.github.backupcodes.keycloak.contract.Contract;
 import io.github.backupcodes.keycloak.credential.BackupCodeCredentialModel;
+import io.github.backupcodes.keycloak.credential.BackupCodeCredentialProvider;
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.AuthenticationFlowError;
+import org.keycloak.credential.CredentialProvider;
 import org.keycloak.events.Details;
 import org.keycloak.models.UserModel;
 import org.keycloak.storage.ReadOnlyException;
@@ -23,6 +26,9 @@ import java.util.function.Function;
  * script. Modelled on keycloak-home-idp-discovery's {@code HomeIdpAuthenticationFlowContext}.
  */
 public final class CodeFlow {
+
+    /** Event detail: the end of the lock this failure caused or met (ISO-8601). */
+    public static final String DETAIL_LOCKED_UNTIL = "backup_codes_locked_until";
 
     private final AuthenticationFlowContext context;
     private final BridgeSettings settings;
@@ -56,12 +62,36 @@ public final class CodeFlow {
             return Optional.of(VerifyResult.rejectedLocally("malformed"));
         }
         try {
-            return Optional.of(bridge().verify(user, input.value(), purpose, keycloakLocked));
+            VerifyResult result = bridge().verify(user, input.value(), purpose, keycloakLocked);
+            if (!result.lockedUntil().isEmpty()) {
+                // The lockout shows in the realm's events: this failure locked the user (or met the lock) until then.
+                context.getEvent().detail(DETAIL_LOCKED_UNTIL, result.lockedUntil());
+            }
+            refreshMarker(user);
+            return Optional.of(result);
         } catch (BridgeUnavailableException e) {
             context.getEvent().detail("reason", "bridge_unavailable").error("backup_code_bridge_unavailable");
             context.challenge(unavailable);
             return Optional.empty();
         }
+    }
+
+    /**
+     * The admin console's view of the user's codes after this check (remaining, last used, a new lock): one status
+     * read, best effort, so the Credentials tab is current without a shell on the bridge host.
+     */
+    private void refreshMarker(UserModel user) {
+        try {
+            BridgeStatus status = bridge().status(user);
+            credentials().refresh(user, status);
+        } catch (BridgeUnavailableException e) {
+            // The login goes on; the row catches up at the next step that reads the status.
+        }
+    }
+
+    private BackupCodeCredentialProvider credentials() {
+        return (BackupCodeCredentialProvider) context.getSession()
+                .getProvider(CredentialProvider.class, BackupCodeCredentialModel.TYPE);
     }
 
     /**

@@ -74,6 +74,12 @@ class BackupCodeSetupAction implements RequiredActionProvider, CredentialRegistr
 
     private static final String ACTOR = "keycloak-self-service";
 
+    /** Event details of the UPDATE_CREDENTIAL a saved set sends: first set or a replacement, and how many codes. */
+    public static final String DETAIL_ACTION = "backup_codes_action";
+    public static final String DETAIL_COUNT = "backup_codes_count";
+    public static final String ACTION_ENROL = "enrol";
+    public static final String ACTION_REGENERATE = "regenerate";
+
     private final BridgeSettings settings;
 
     public BackupCodeSetupAction(BridgeSettings settings) {
@@ -166,13 +172,17 @@ class BackupCodeSetupAction implements RequiredActionProvider, CredentialRegistr
 
         BackupCodeCredentialModel marker = BackupCodeCredentialModel.create(
                 authSession.getAuthNote(NOTE_SET_ID), authSession.getAuthNote(NOTE_CREATED_AT));
+        boolean firstSet = "true".equals(authSession.getAuthNote(NOTE_FIRST_SET));
         credentialProvider(context.getSession()).createCredential(context.getRealm(), context.getUser(), marker);
         clearNotes(authSession);
         BridgeAccess.of(context.getSession(), settings, context.getRealm()).forget(context.getUser());
+        refreshMarker(context);
         sendContact(context);
 
         context.getEvent().event(EventType.UPDATE_CREDENTIAL)
-                .detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE);
+                .detail(Details.CREDENTIAL_TYPE, BackupCodeCredentialModel.TYPE)
+                .detail(DETAIL_ACTION, firstSet ? ACTION_ENROL : ACTION_REGENERATE)
+                .detail(DETAIL_COUNT, String.valueOf(codes.get().size()));
         context.success();
     }
 
@@ -192,6 +202,16 @@ class BackupCodeSetupAction implements RequiredActionProvider, CredentialRegistr
             } catch (BridgeUnavailableException e) {
                 LOG.warnf("could not revoke an unconfirmed backup-code set for user %s", authSession.getAuthenticatedUser().getId());
             }
+        }
+    }
+
+    /** The new set on the admin console's Credentials tab (count, creation, no lock): best effort. */
+    private void refreshMarker(RequiredActionContext context) {
+        try {
+            BridgeStatus status = BridgeAccess.of(context.getSession(), settings, context.getRealm()).status(context.getUser());
+            credentialProvider(context.getSession()).refresh(context.getUser(), status);
+        } catch (BridgeUnavailableException e) {
+            LOG.debugf("could not read the new set's status for user %s", context.getUser().getId());
         }
     }
 

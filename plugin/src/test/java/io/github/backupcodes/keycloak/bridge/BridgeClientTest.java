@@ -86,6 +86,27 @@ class BridgeClientTest {
     }
 
     @Test
+    void resetPostsTheAdminAndReturnsTheStatusAfterIt() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/reset", 200, Fixtures.json("Status/unknown-user"));
+        BridgeStatus after = client().reset("acme", "u-1", "keycloak-admin:master/hd", "deleted", "runbook");
+        assertFalse(after.enrolled());
+        assertTrue(seen.get(0).startsWith("POST /v1/realms/acme/users/u-1/reset "), seen.get(0));
+        assertTrue(seen.get(0).contains("\"actor\":\"keycloak-admin:master/hd\""), seen.get(0));
+    }
+
+    @Test
+    void unlockSaysWhetherATemporaryLockWasLifted() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/locks/codes/unlock", 200, Fixtures.json("Unlocked/cleared"));
+        assertTrue(client().unlockTemporary("acme", "u-1", "codes", "keycloak-admin:master/hd", "unlocked"));
+    }
+
+    @Test
+    void unlockOfAPermanentLockClearsNothing() throws Exception {
+        answerJson("/v1/realms/acme/users/u-1/locks/codes/unlock", 200, Fixtures.json("Unlocked/permanent-stays"));
+        assertFalse(client().unlockTemporary("acme", "u-1", "codes", "keycloak-admin:master/hd", "unlocked"));
+    }
+
+    @Test
     void pathSegmentsAreEncoded() throws Exception {
         answerJson("/v1/realms/", 200, "{\"enrolled\": false}");
         client().status("my realm", "a/b");

@@ -1,5 +1,6 @@
 package io.github.backupcodes.keycloak.bridge;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -14,7 +15,35 @@ class BridgeJsonTest {
     @Test
     void statusIsReadFromTheDocumentedShape() throws Exception {
         BridgeStatus status = BridgeJson.parseStatus(Fixtures.json("Status/locked-ldap"));
-        assertEquals(new BridgeStatus(true, 7, 10, false, false, true, "ldap", "temporary"), status);
+        assertEquals(new BridgeStatus(true, 7, 10, false, false, true, "ldap", "temporary", "",
+                "2026-01-01T00:00:00Z", ""), status);
+    }
+
+    @Test
+    void statusCarriesTheSetsDatesAndTheLocksEnd() throws Exception {
+        BridgeStatus status = BridgeJson.parseStatus(Fixtures.json("Status/locked-codes"));
+        assertEquals("2026-12-04T21:00:00+00:00", status.createdAt());
+        assertEquals("2026-12-04T21:30:00+00:00", status.lastUsedAt());
+        assertEquals("2026-12-04T21:45:00+00:00", status.lockUntil());
+    }
+
+    @Test
+    void aFailureThatLocksSaysUntilWhen() throws Exception {
+        VerifyResult result = BridgeJson.parseVerify(Fixtures.json("VerifyResult/invalid-locking"));
+        assertEquals("2026-12-04T21:45:00+00:00", result.lockedUntil());
+    }
+
+    @Test
+    void aFailureThatDoesNotLockHasNoEnd() throws Exception {
+        assertEquals("", BridgeJson.parseVerify(Fixtures.json("VerifyResult/invalid")).lockedUntil());
+    }
+
+    @Test
+    void resetBodyNamesTheAdminReasonAndIdentityCheck() {
+        JsonNode body = Fixtures.tree(BridgeJson.resetBody("keycloak-admin:master/hd", "why", "how"));
+        assertEquals("keycloak-admin:master/hd", body.path("actor").asText());
+        assertEquals("why", body.path("reason").asText());
+        assertEquals("how", body.path("identity_check").asText());
     }
 
     @Test
