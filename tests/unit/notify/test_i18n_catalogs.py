@@ -14,30 +14,14 @@ from babel.messages.pofile import read_po
 from bridge import notify
 from bridge.domain import locales
 from bridge.settings import Settings
+from tests.unit.notify.test_notify_render import FULL as RENDER_CONTEXT
 
 REPO = Path(__file__).resolve().parents[3]
 POT = locales.CATALOG_DIR / "messages.pot"
 CATALOGS = sorted(p.parent.parent.name for p in locales.CATALOG_DIR.glob("*/LC_MESSAGES/messages.po"))
 TRANSLATED = [locale for locale in CATALOGS if locale != locales.SOURCE_LOCALE]
 SETTINGS = Settings(organisation_name="Acme Corp")
-FULL = {
-    "realm": "acme",
-    "realm_display_name": "Acme SSO",
-    "username": "jdoe",
-    "display_name": "Jane Doe",
-    "when": "2026-11-25T20:04:00+00:00",
-    "client_ip": "203.0.113.7",
-    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-    "device_name": "Work laptop",
-    "count": 10,
-    "remaining": 2,
-    "threshold": 3,
-    "until": "2026-11-25T21:04:00+00:00",
-    "old_email": "jane@old.example",
-    "new_email": "jane@new.example",
-    "account_url": "https://sso.example.com/realms/acme/account",
-    "lock_lifted": True,
-}
+FULL = {**RENDER_CONTEXT, "lock_lifted": True}  # every placeholder any mail kind can use
 LEFTOVER = re.compile(r"%\(|\{\{|\{%|\}\}|%\)s")
 
 
