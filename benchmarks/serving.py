@@ -129,34 +129,6 @@ def run_gunicorn(port: int, workers: int, threads: int, worker_class: str) -> No
 # ----------------------------------------------------------------------------------- load generator
 
 
-class Closing(KeepAlive):
-    """KeepAlive that opens a new connection after an answer with ``Connection: close`` (gunicorn sync)."""
-
-    def __init__(self, port: int, headers: dict[str, str]) -> None:
-        super().__init__(port, headers)
-        self.port, self.headers = port, headers
-
-    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        request = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.head}"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.sock.sendall(request.encode("latin-1") + body)
-        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
-            self.buffer += self._recv()
-        head, rest = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
-        status_line, *lines = head.split("\r\n")
-        fields = {name.strip().lower(): value.strip() for name, value in (x.split(":", 1) for x in lines)}
-        length = int(fields["content-length"])
-        while len(rest) < length:
-            rest += self._recv()
-        self.buffer = rest[length:]
-        if fields.get("connection", "").lower() == "close":
-            self.sock.close()
-            super().__init__(self.port, self.headers)
-        return int(status_line.split(" ", 2)[1]), rest[:length]
-
-
 @dataclass
 class Run:
     """One batch against one server."""
@@ -197,7 +169,7 @@ def load(port: int, key: str, work: list[tuple[str, str]], clients: int) -> tupl
     latencies: list[float] = []
     failures: list[BaseException | str] = []
 
-    def verify(conn: Closing, user: str, code: str) -> None:
+    def verify(conn: KeepAlive, user: str, code: str) -> None:
         body = json.dumps({"code": code, "client_ip": next_ip()}).encode()
         status, payload = conn.post(f"/v1/realms/bench/users/{user}/codes/verify", body)
         if status != 200 or not json.loads(payload)["valid"]:
@@ -205,7 +177,7 @@ def load(port: int, key: str, work: list[tuple[str, str]], clients: int) -> tupl
 
     def client(first: list[tuple[str, str]]) -> None:
         try:
-            conn = Closing(port, headers)
+            conn = KeepAlive(port, headers)
             for item in first:
                 verify(conn, *item)
         except BaseException as error:

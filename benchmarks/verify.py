@@ -233,13 +233,18 @@ class KeepAlive:
 
     The load generator shares the two cores with what it measures: ``http.client`` spends about
     0.7 ms of CPU per call here (``requests`` 1.5 ms), this about a fifth of that, which is left to the
-    bridge. It speaks only what the bridge and waitress answer (no chunking, no redirects).
+    bridge. It speaks only what the bridge and waitress answer (no chunking, no redirects);
+    after an answer with ``Connection: close`` (gunicorn's sync workers) it opens a new connection.
     """
 
     def __init__(self, port: int, headers: dict[str, str]) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.port = port
         self.head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self._connect()
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
 
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
@@ -252,12 +257,16 @@ class KeepAlive:
             self.buffer += self._recv()
         head, rest = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
         status_line, *header_lines = head.split("\r\n")
-        fields = dict(line.split(":", 1) for line in header_lines)
-        length = int({name.lower(): value for name, value in fields.items()}["content-length"])
+        pairs = (line.split(":", 1) for line in header_lines)
+        fields = {name.strip().lower(): value.strip() for name, value in pairs}
+        length = int(fields["content-length"])
         status = int(status_line.split(" ", 2)[1])
         while len(rest) < length:
             rest += self._recv()
         self.buffer = rest[length:]
+        if fields.get("connection", "").lower() == "close":
+            self.sock.close()
+            self._connect()
         return status, rest[:length]
 
     def _recv(self) -> bytes:
