@@ -1,7 +1,7 @@
 """Rendering a mail: one Jinja2 template per kind, in the recipient's language from the gettext catalogs.
 
 The templates (bridge/notify/templates/mail) mark their sentences with ``{% trans %}``/``_()``; the catalogs
-(bridge/locale, see bridge/domain/locales.py) translate them, and a sentence a catalog lacks stays English.
+(bridge/locale, see bridge/i18n/catalogs.py) translate them, and a sentence a catalog lacks stays English.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 
 from bridge.domain import locales
 from bridge.domain.devices import browser_and_system
+from bridge.i18n import catalogs
 from bridge.notify.outbox import CONTEXT_KEYS, KINDS
 from bridge.settings import Settings
 
@@ -44,8 +45,8 @@ class RenderedMail:
 def resolve_locale(requested: str | None, default: str = "en") -> str:
     """The catalog a mail is written in: the user's locale, else ``default`` (the realm's default or
     BACKUP_CODES_DEFAULT_LOCALE), else English; regions fall back to their language
-    (bridge/domain/locales.py)."""
-    return locales.negotiate(requested, default)
+    (bridge/i18n/catalogs.py)."""
+    return catalogs.negotiate(requested, default)
 
 
 def render(kind: str, locale: str | None, context: Mapping[str, Any], settings: Settings) -> RenderedMail:
@@ -63,7 +64,7 @@ def render(kind: str, locale: str | None, context: Mapping[str, Any], settings: 
         realm_name=context.get("realm_display_name") or context.get("realm") or settings.organisation_name,
     )
     name = f"{kind}.j2"
-    token = _CATALOG.set(locales.translations(lang))
+    token = _CATALOG.set(catalogs.translations(lang))
     try:
         text_env, html_env = _environment("txt"), _environment("html")
         subject_template = text_env.get_template(name)

@@ -1,5 +1,5 @@
 """The printable code sheet: ``content`` says what the sheet says in the user's language (gettext
-catalogs, bridge/domain/locales.py: names, date, sentences), ``pdf`` lays it out as a PDF, ``text`` as its
+catalogs, bridge/i18n/catalogs.py: names, date, sentences), ``pdf`` lays it out as a PDF, ``text`` as its
 plain-text twin, ``faces`` finds the fonts every script of a name needs, ``fonts`` holds the shipped
 DejaVu faces. Callers use the names re-exported here: ``sheet.render_pdf(...)``.
 

@@ -2,7 +2,7 @@
 
 Shared by the PDF (bridge/sheet/pdf.py) and the plain-text twin (bridge/sheet/text.py) so both print
 the same content in the same order. The sentences come from the gettext catalogs
-(bridge/domain/locales.py); month names from CLDR through Babel.
+(bridge/i18n/catalogs.py); month names from CLDR through Babel.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from babel.dates import get_month_names
 
 from bridge.domain import locales
+from bridge.i18n import catalogs
 
 # The numbered instructions (keys of :func:`sentences`), in the order both sheets print them.
 STEPS = ("step_once", "step_login", "step_offline", "step_renew")
@@ -52,14 +53,14 @@ def printable(sheet: CodeSheet) -> CodeSheet:
 
 def resolve_locale(locale: str | None) -> str:
     """The catalog the sheet is written in: ``es-MX`` -> ``es``, ``zh-TW`` -> ``zh_Hant``; a language
-    without a catalog falls back to English (bridge/domain/locales.py)."""
-    return locales.negotiate(locale)
+    without a catalog falls back to English (bridge/i18n/catalogs.py)."""
+    return catalogs.negotiate(locale)
 
 
 def format_date(moment: datetime, locale: str) -> str:
     """``25 November 2026, 20:04 UTC``: spelled-out month (CLDR's, via Babel), so no day/month confusion."""
     lang = resolve_locale(locale)
-    _ = locales.translations(lang).gettext
+    _ = catalogs.translations(lang).gettext
     utc = aware(moment).astimezone(UTC)
     month = get_month_names("wide", "format", locale=locales.cldr_locale(lang))[utc.month]
     # Translators: the creation date on the code sheet. %(month)s is the month's name in your language
@@ -80,7 +81,7 @@ def aware(moment: datetime) -> datetime:
 
 def sentences(sheet: CodeSheet) -> dict[str, str]:
     """Every sentence the sheet prints, in the sheet's language (English where a catalog lacks one)."""
-    _ = locales.translations(resolve_locale(sheet.locale)).gettext
+    _ = catalogs.translations(resolve_locale(sheet.locale)).gettext
     strings = {
         # Translators: the sheet's title, as on Keycloak's own recovery-code pages in your language.
         "title": _("Backup codes"),

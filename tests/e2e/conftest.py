@@ -269,8 +269,8 @@ def e2e_bridge(
             "BACKUP_CODES_MAIL_FROM": MAIL_FROM,
             "BACKUP_CODES_ORGANISATION_NAME": "Example Corp",
             "BACKUP_CODES_NOTIFY_POLL_SECONDS": "0.3",
-            # Every browser of the suite is 127.0.0.1: the 41-language loop alone makes 41 verifications in one
-            # realm in under a minute on a fast run. The per-IP limit is tested in tests/integration.
+            # Every browser of the suite is 127.0.0.1: the 41-language loop alone makes 41 verifications
+            # in one realm in under a minute on a fast run. The per-IP limit is tested in tests/integration.
             "BACKUP_CODES_IP_RATE_LIMIT": "1000",
         },
     )

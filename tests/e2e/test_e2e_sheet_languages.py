@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bridge.domain import locales
+from bridge.i18n import catalogs
 from tests.e2e import pages
 from tests.e2e.conftest import APP_ORIGIN, PASSWORD, Stack
 
@@ -68,5 +68,5 @@ def test_a_japanese_user_downloads_a_sheet_with_their_name_in_japanese(
         page.context.close()
 
     assert username in text
-    assert locales.translations(locales.negotiate("ja")).gettext("Backup codes") in text
+    assert catalogs.translations(catalogs.negotiate("ja")).gettext("Backup codes") in text
     assert all(code in text.replace(" ", "") for code in codes)

@@ -8,8 +8,9 @@ The layers, top to bottom (docs/design.md):
     service              use cases; ldap, realm and notify are beside it, used by cli (plugins) or injected
     ldap                 the directory sync: through the service, and the store and ops below it
     realm                the Keycloak realm installer: the store (API keys, schema) and domain only
-    notify               the mail outbox and its delivery: store and domain
-    sheet                the printable code sheet: domain only (used by http)
+    notify               the mail outbox and its delivery: store, i18n and domain
+    sheet                the printable code sheet: i18n and domain (used by http)
+    i18n                 the gettext catalogs of mails and the sheet: domain only
     store                tables, engine, migrations, repositories
     domain               pure rules and values, no I/O
     ops                  logs, metrics, the hash gate, the process supervisor: below http/cli/service
@@ -35,7 +36,7 @@ import pytest
 
 BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
 FLOOR = frozenset({"settings", "errors", "contract"})
-LAYERS = ("cli", "http", "service", "ldap", "realm", "notify", "sheet", "store", "domain", "ops")
+LAYERS = ("cli", "http", "service", "ldap", "realm", "notify", "sheet", "i18n", "store", "domain", "ops")
 TOP_LEVEL = "."  # bridge/*.py: the floor and the package's own __init__
 
 # Where the size limits hold: every layer, and the top-level modules.
@@ -182,6 +183,36 @@ def test_domain_uses_only_the_floor() -> None:
     assert violations("domain", allowed=FLOOR | {"domain"}) == []
 
 
+# What reads or writes files, sockets, processes or databases: the domain imports none of them.
+IO_MODULES = frozenset(
+    {"io", "os", "pathlib", "shutil", "tempfile", "socket", "subprocess", "sqlite3", "smtplib", "logging"}
+    | {"sqlalchemy", "requests", "ldap3", "flask", "fpdf", "babel.messages", "babel.support", "gettext"}
+)
+
+
+def _io_uses(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+            found.append(f"{path.name}:{node.lineno} open()")
+        found += [
+            f"{path.name}:{node.lineno} {name}"
+            for name in names
+            if any(name == io or name.startswith(f"{io}.") for io in IO_MODULES)
+        ]
+    return found
+
+
+def test_the_domain_does_no_io() -> None:
+    assert [use for path in bridge_modules("domain") for use in _io_uses(path)] == []
+
+
 def test_store_uses_only_domain_and_the_floor() -> None:
     assert violations("store", allowed=FLOOR | {"domain", "store"}) == []
 
@@ -210,12 +241,16 @@ def test_ops_uses_no_http_cli_or_service() -> None:
     assert violations("ops", refused=refused) == []
 
 
-def test_notify_uses_only_store_domain_and_the_floor() -> None:
-    assert violations("notify", allowed=FLOOR | {"notify", "store", "domain"}) == []
+def test_notify_uses_only_store_i18n_domain_and_the_floor() -> None:
+    assert violations("notify", allowed=FLOOR | {"notify", "store", "i18n", "domain"}) == []
 
 
-def test_sheet_uses_only_domain_and_the_floor() -> None:
-    assert violations("sheet", allowed=FLOOR | {"sheet", "domain"}) == []
+def test_sheet_uses_only_i18n_domain_and_the_floor() -> None:
+    assert violations("sheet", allowed=FLOOR | {"sheet", "i18n", "domain"}) == []
+
+
+def test_i18n_uses_only_domain_and_the_floor() -> None:
+    assert violations("i18n", allowed=FLOOR | {"i18n", "domain"}) == []
 
 
 def test_ldap_uses_only_the_service_and_the_layers_below_it() -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bridge.domain import locales
+from bridge.i18n import catalogs
 from bridge.sheet import CodeSheet, format_date, render_pdf, render_txt
 
-CATALOGS = sorted(p.parent.parent.name for p in locales.CATALOG_DIR.glob("*/LC_MESSAGES/messages.po"))
+CATALOGS = sorted(p.parent.parent.name for p in catalogs.CATALOG_DIR.glob("*/LC_MESSAGES/messages.po"))
 WHEN = datetime(2026, 11, 25, 20, 4, tzinfo=UTC)
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
@@ -40,7 +41,7 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
 
 
 def translated(locale: str, message: str) -> str:
-    return locales.translations(locale).gettext(message)
+    return catalogs.translations(locale).gettext(message)
 
 
 def as_extracted(text: str) -> str:
