@@ -134,7 +134,7 @@ def test_a_message_missing_from_a_catalog_is_written_in_english(
 ) -> None:
     write_catalog(tmp_path, "de", {"Sign-in with backup codes to %(realm)s is unlocked":
                                    "Die Anmeldung mit Backup-Codes bei %(realm)s ist entsperrt"})  # fmt: skip
-    monkeypatch.setattr(locales, "CATALOG_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "CATALOG_DIR", tmp_path)
 
     mail = notify.render("unlocked", "de", FULL, SETTINGS)
 
@@ -147,7 +147,7 @@ def test_a_translation_with_a_wrong_placeholder_is_replaced_by_english(
 ) -> None:
     write_catalog(tmp_path, "de", {"Sign-in with backup codes to %(realm)s is unlocked":
                                    "Die Anmeldung bei %(relm)s ist entsperrt"})  # fmt: skip
-    monkeypatch.setattr(locales, "CATALOG_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "CATALOG_DIR", tmp_path)
 
     assert notify.render("unlocked", "de", FULL, SETTINGS).subject.startswith("Sign-in with backup codes")
 
