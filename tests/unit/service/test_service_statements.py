@@ -3,7 +3,8 @@
 Every statement costs the bridge CPU next to the one Argon2 evaluation a verification is sized by, so
 the count is part of the contract. Before the hash: the rate-limit count with the read of everything
 the decision needs (one statement), then the decision's one write (the place in flight, or the audit
-row of a refusal). After it: consume, settle the counter, the audit row, the mail.
+row of a refusal). After it: consume, settle the counter, the audit row, the mail. That is one
+statement per table and transaction a path must write, the floor (docs/design.md, "Why 6, 4 and 2").
 """
 
 from __future__ import annotations
