@@ -8,6 +8,7 @@ recovery always notifies the subscriber.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -15,16 +16,26 @@ from sqlalchemy.engine import Connection
 from bridge.domain import locks as lock_rules
 from bridge.domain.verification import Attempt
 from bridge.service.context import Context
-from bridge.store import codes as code_rows
 from bridge.store import locks as lock_rows
 
 RECOVERY_ACTOR = "recovery"
 
 
 def recover(
-    ctx: Context, conn: Connection, attempt: Attempt, remaining: int, now: datetime
+    ctx: Context,
+    conn: Connection,
+    attempt: Attempt,
+    remaining: int,
+    now: datetime,
+    *,
+    contact: Mapping[str, str | None] | None,
 ) -> tuple[str, ...]:
-    """Lift, require, tell, in the verification's result transaction; returns the sources lifted."""
+    """Lift and tell, in the verification's result transaction; returns the sources lifted.
+
+    The new set is required by the success's own write of the users row
+    (:func:`bridge.store.locks.settle_success`), and ``contact`` is the one the verification read
+    before the hash: neither costs a statement here.
+    """
     realm, user_id = attempt.realm, attempt.user_id
     cleared = set(lock_rows.delete_recoverable(conn, realm, user_id, now))
     if attempt.keycloak_locked:
@@ -46,7 +57,6 @@ def recover(
                 "reason": "account recovered with a backup code",
             },
         )
-    code_rows.ensure_user(conn, realm, user_id, now, enroll_required=True)
     ctx.events.mail(
         conn,
         realm,
@@ -59,5 +69,6 @@ def recover(
             "client_ip": attempt.client_ip,
             "user_agent": attempt.user_agent,
         },
+        contact=contact,
     )
     return ordered

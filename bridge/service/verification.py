@@ -176,10 +176,10 @@ class Verification:
         now: datetime,
     ) -> VerifyResult:
         realm, user_id, policy = attempt.realm, attempt.user_id, snapshot.policy
-        lock_rows.settle_success(conn, realm, user_id, batch, now)
+        recovery = attempt.purpose == Purpose.RECOVERY
+        lock_rows.settle_success(conn, realm, user_id, batch, now, require_enrolment=recovery)
         result = rules.success(remaining, policy)
         assert snapshot.candidate is not None
-        recovery = attempt.purpose == Purpose.RECOVERY
         self._ctx.events.record(
             conn,
             "used",
@@ -199,7 +199,7 @@ class Verification:
             mail_context=seen(attempt, now, remaining=remaining),
         )
         if recovery:
-            cleared = recover(self._ctx, conn, attempt, remaining, now)
+            cleared = recover(self._ctx, conn, attempt, remaining, now, contact=snapshot.contact)
             return VerifyResult(
                 True, Reason.OK, remaining, result.low, enroll_required=True, cleared_locks=cleared
             )

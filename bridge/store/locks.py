@@ -125,6 +125,8 @@ _SETTLE_SUCCESS = (
 # The same, telling whether a temporary codes lock is left to delete: almost never, so the success
 # that finds none saves the DELETE.
 _SETTLE_SUCCESS_LOCKED = _SETTLE_SUCCESS.returning(exists().where(_TEMPORARY_CODES_LOCK).label("locked"))
+# A recovery's success also requires a new set, in the same statement (one write of the users row).
+_SETTLE_RECOVERY_LOCKED = _SETTLE_SUCCESS_LOCKED.values(enroll_required=True)
 _RELEASE = update(users).where(_OF_USER).values(in_flight=_RELEASED_IN_FLIGHT)
 _READ_COUNTS = select(users.c.failed_attempts, users.c.in_flight, users.c.in_flight_until).where(_OF_USER)
 _FORGET_FAILURES = (
@@ -227,31 +229,40 @@ def settle_failure(
     return Settled(failed_attempts=row.failed_attempts, placed_lock_until=until)
 
 
-def settle_success(conn: Connection, realm: str, user_id: str, batch: int, now: datetime) -> None:
+def settle_success(
+    conn: Connection, realm: str, user_id: str, batch: int, now: datetime, *, require_enrolment: bool = False
+) -> None:
     """A counted attempt succeeded: forget failures and backoff, give its place back, and lift the
-    bridge's own temporary lock if a racing failure placed one (a correct code proves possession)."""
+    bridge's own temporary lock if a racing failure placed one (a correct code proves possession).
+
+    ``require_enrolment`` (a recovery): the same statement sets ``enroll_required``, so the users row is
+    written once, before any lock row (the order codes → users → locks).
+    """
     params = {"p_realm": realm, "p_user_id": user_id, "p_batch": batch, "p_now": now}
-    row = conn.execute(_SETTLE_SUCCESS_LOCKED, params).first()
+    statement = _SETTLE_RECOVERY_LOCKED if require_enrolment else _SETTLE_SUCCESS_LOCKED
+    row = conn.execute(statement, params).first()
     if row is not None and row.locked:
         conn.execute(_DELETE_TEMPORARY_CODES_LOCK, {"p_realm": realm, "p_user_id": user_id})
 
 
+_DELETE_RECOVERABLE = (
+    delete(locks)
+    .where(
+        locks.c.realm == bindparam("p_realm"),
+        locks.c.user_id == bindparam("p_user_id"),
+        locks.c.source.in_(RECOVERABLE_SOURCES),
+        locks.c.kind == TEMPORARY,
+        locks.c.expires_at > bindparam("p_now"),
+    )
+    .returning(locks.c.source)
+)
+
+
 def delete_recoverable(conn: Connection, realm: str, user_id: str, now: datetime) -> list[str]:
-    """Delete the active temporary Keycloak/directory lock rows; returns the sources actually deleted."""
-    cleared = []
-    for source in RECOVERABLE_SOURCES:
-        removed = conn.execute(
-            delete(locks).where(
-                locks.c.realm == realm,
-                locks.c.user_id == user_id,
-                locks.c.source == source,
-                locks.c.kind == TEMPORARY,
-                locks.c.expires_at > now,
-            )
-        ).rowcount
-        if removed:
-            cleared.append(source)
-    return cleared
+    """Delete the active temporary Keycloak/directory lock rows in one statement; returns the sources
+    actually deleted, sorted."""
+    rows = conn.execute(_DELETE_RECOVERABLE, {"p_realm": realm, "p_user_id": user_id, "p_now": now})
+    return sorted(rows.scalars())
 
 
 def release(conn: Connection, realm: str, user_id: str, batch: int) -> None:

@@ -3,13 +3,15 @@
 Every statement costs the bridge CPU next to the one Argon2 evaluation a verification is sized by, so
 the count is part of the contract. Before the hash: the rate-limit count with the read of everything
 the decision needs (one statement), then the decision's one write (the place in flight, or the audit
-row of a refusal). After it: consume, settle the counter, the audit row, the mail.
+row of a refusal). After it: consume, settle the counter, the audit row, the mail. That is one
+statement per table and transaction a path must write, the floor (docs/design.md, "Why 6, 4 and 2").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +90,16 @@ def test_a_locked_user_is_refused_in_at_most_two_statements(svc: BackupCodes) ->
     with counting(svc) as counter:
         assert verify(svc, WRONG).reason == "locked"
     assert len(counter.statements) <= 2, counter.statements
+
+
+def test_a_successful_recovery_that_lifts_a_lock_runs_at_most_eight_statements(svc: BackupCodes) -> None:
+    """The success's six, the lifted lock's DELETE and its ``unlocked`` audit row: the new set is
+    required by the success's own write of the users row, the mail goes to the contact read before
+    the hash, and one DELETE lifts every recoverable lock."""
+    code = svc.issue(REALM, USER, actor=USER).codes[0]
+    until = datetime.now(UTC) + timedelta(hours=1)
+    svc.set_lock(REALM, USER, source="keycloak", kind="temporary", reason="kc", actor="kc", expires_at=until)
+    with counting(svc) as counter:
+        result = svc.verify(REALM, USER, code, client_ip="192.0.2.1", purpose="recovery")
+    assert result.valid and result.enroll_required and result.cleared_locks == ("keycloak",)
+    assert len(counter.statements) <= 8, counter.statements
