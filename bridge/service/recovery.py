@@ -42,21 +42,7 @@ def recover(
         cleared.add("keycloak")  # the provider lifted Keycloak's own lock; the bridge records it
     ordered = tuple(sorted(cleared))
     for source in ordered:
-        ctx.events.record(
-            conn,
-            "unlocked",
-            realm,
-            user_id,
-            actor=RECOVERY_ACTOR,
-            at=now,
-            client_ip=attempt.client_ip,
-            user_agent=attempt.user_agent,
-            details={
-                "source": source,
-                "kind": lock_rules.TEMPORARY,
-                "reason": "account recovered with a backup code",
-            },
-        )
+        _record_unlock(ctx, conn, attempt, source, now)
     ctx.events.mail(
         conn,
         realm,
@@ -72,3 +58,21 @@ def recover(
         contact=contact,
     )
     return ordered
+
+
+def _record_unlock(ctx: Context, conn: Connection, attempt: Attempt, source: str, now: datetime) -> None:
+    ctx.events.record(
+        conn,
+        "unlocked",
+        attempt.realm,
+        attempt.user_id,
+        actor=RECOVERY_ACTOR,
+        at=now,
+        client_ip=attempt.client_ip,
+        user_agent=attempt.user_agent,
+        details={
+            "source": source,
+            "kind": lock_rules.TEMPORARY,
+            "reason": "account recovered with a backup code",
+        },
+    )
