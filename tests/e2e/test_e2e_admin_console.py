@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from bridge import contract
 from bridge import realm as installer
 from tests.e2e import pages
-from tests.e2e.conftest import APP_ORIGIN, PASSWORD, Stack, backup_codes_cli, build_stack, wait_until
+from tests.e2e.conftest import APP_ORIGIN, PASSWORD, Stack, backup_codes_cli, build_stack, enrol, wait_until
 
 pytestmark = [pytest.mark.keycloak, pytest.mark.browser]
 
@@ -179,6 +179,30 @@ def test_a_plain_realm_install_keeps_the_mode_chosen_in_the_tab(console: Page, c
         choose_password_reset(console, contract.RESET_EMAIL_AND_CODE)
         save(console)
         wait_until(lambda: reset_mode(console_realm) == contract.RESET_EMAIL_AND_CODE, "email+code again")
+
+
+def test_after_the_tab_chose_code_only_a_backup_code_alone_resets_the_password(
+    console: Page, console_realm: Stack, new_page: Any
+) -> None:
+    admin = console_realm.admin()
+    admin.update_realm(console_realm.realm, {"resetPasswordAllowed": True})
+    choose_password_reset(console, contract.RESET_CODE_ONLY)
+    save(console)
+    expect(console.get_by_text(re.compile("saved", re.IGNORECASE)).first).to_be_visible()
+    try:
+        user = enrol(console_realm, new_page)
+        page = new_page()
+        pages.ask_for_password_reset(page, console_realm.login_url, user.username)
+        assert pages.on_code_page(page), f"expected the backup-code page right away, got {page.url}"
+        pages.enter_code(page, user.codes[0])
+        assert pages.on_update_password_page(page), f"expected the new-password page, got {page.url}"
+    finally:
+        # realm install --reset-mode takes the tab's flow back to email+code, as from its own
+        realm_installer = installer.Installer(admin, console_realm.realm)
+        options = installer.InstallOptions(reset_mode=installer.EMAIL_AND_CODE)
+        realm_installer.apply(installer.plan_install(realm_installer.read_state(), options))
+        admin.update_realm(console_realm.realm, {"resetPasswordAllowed": False})
+    assert reset_mode(console_realm) == contract.RESET_EMAIL_AND_CODE
 
 
 def test_a_realm_whose_reset_flow_is_not_ours_refuses_a_mode_change_and_saves_nothing(
