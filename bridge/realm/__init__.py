@@ -16,6 +16,10 @@ Built-in flows cannot be edited, so ``install`` works on copies:
 
 The bindings it replaces are kept as realm attributes so ``uninstall`` can put them back.
 
+The admin console's "Backup codes" tab switches an installed reset-credentials copy between the two modes
+in place (the provider's ``admin/ResetFlowSwitch.java``) into the very shapes :func:`reset_mode_of` reads,
+so a plain ``install`` afterwards keeps the tab's choice; change one shape and the other together.
+
 The package, one concern per module, imports only downward (``cli`` → ``apply``/``describe`` → ``plan``
 → ``model``):
 

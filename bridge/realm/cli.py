@@ -94,7 +94,7 @@ def _add_install(commands: Any, common: Callable[[argparse.ArgumentParser], None
         choices=RESET_MODES,
         help=f"forgot password: {EMAIL_AND_CODE} = email link, then a backup code (AAL2, the default on a "
         f"first install); {CODE_ONLY} = a backup code or the email link (AAL1: one factor resets the "
-        "password); default: keep the realm's mode",
+        "password); default: keep the realm's mode (also one chosen in the admin console's Backup codes tab)",
     )
     install.set_defaults(func=_cli_install)
 

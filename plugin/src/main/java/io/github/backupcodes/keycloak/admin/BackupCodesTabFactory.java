@@ -19,6 +19,7 @@ import org.keycloak.services.ui.extend.UiTabProviderFactory;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Realm settings → "Backup codes": the realm's policy in the admin console (Keycloak's declarative UI, feature
@@ -30,6 +31,10 @@ import java.util.Map;
  * unreachable bridge throws {@link ComponentValidationException}: the console shows the message, Keycloak writes no
  * row and the bridge stores nothing. On success the row is overwritten with what the bridge answered it now stores,
  * so the row never holds a value the bridge refused or normalised differently.
+ *
+ * <p>The password-reset mode is not a bridge field: a change switches the realm's reset-credentials flow
+ * ({@link ResetFlowSwitch}) inside Keycloak's transaction before the bridge call; when that call fails, the
+ * {@link ComponentValidationException} makes Keycloak roll the transaction back, so the flow stays as it was. The bridge's audit names the admin who saved ({@link AdminActor}), not the API key.
  *
  * <p>The console reads only that row when the tab opens (Keycloak 26.7 has no read hook), so the row is a copy. It is
  * refreshed from the bridge by {@link PolicyRefresh} (at start-up and every
@@ -83,10 +88,21 @@ public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactor
         } catch (PolicyForm.Invalid e) {
             throw new ComponentValidationException(e.getMessage());
         }
+        String resetBefore = ResetFlowMode.of(realm);
+        boolean switchReset = !values.passwordReset().equals(resetBefore);
+        if (switchReset) {
+            Optional<String> refusal = ResetFlowSwitch.refusal(realm, values.passwordReset());
+            if (refusal.isPresent()) {
+                throw new ComponentValidationException(refusal.get());
+            }
+            // In Keycloak's transaction, before the bridge call: a refusal below (ComponentValidationException)
+            // makes Keycloak roll that transaction back, flow change included.
+            ResetFlowSwitch.apply(realm, values.passwordReset());
+        }
         String stored;
         try {
             stored = BridgeAccess.of(session, settings, realm).client()
-                    .updatePolicy(realm.getName(), PolicyForm.json(values.policy()));
+                    .updatePolicy(realm.getName(), PolicyForm.json(values.policy(), AdminActor.of(session)));
         } catch (BridgeRefusal e) {
             throw new ComponentValidationException(e.getMessage());
         } catch (BridgeUnavailableException e) {
@@ -96,7 +112,10 @@ public class BackupCodesTabFactory implements UiTabProvider, UiTabProviderFactor
         }
         realm.setAttribute(Contract.ATTR_REMEMBER_DEVICE_DAYS, Integer.toString(values.rememberDeviceDays()));
         try {
-            PolicyForm.fromBridge(stored, values.rememberDeviceDays(), ResetFlowMode.of(realm)).forEach(model.getConfig()::put);
+            PolicyForm.fromBridge(stored, values.rememberDeviceDays(),
+                    // Keycloak's JPA model keeps a removed execution in its flow's list until the commit, so the
+                    // flow is not read back here: it is in the mode just applied.
+                    switchReset ? values.passwordReset() : resetBefore).forEach(model.getConfig()::put);
         } catch (PolicyForm.Invalid e) {
             throw new ComponentValidationException(e.getMessage());
         }

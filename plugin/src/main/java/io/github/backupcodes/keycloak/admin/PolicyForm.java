@@ -27,11 +27,14 @@ public final class PolicyForm {
     public static final String RESET_MODE = "reset_mode";
     public static final String REMEMBER_DEVICE_DAYS = "remember_device_days";
     /**
-     * Shown, never saved: the realm's reset-credentials flow is changed with {@code realm install --reset-mode}. The
-     * property is marked read-only, but Keycloak 26.7's console still lets one type into it; a save then puts the
-     * flow's mode back into the row.
+     * The realm's password-reset mode: the shape of its reset-credentials flow (not a bridge field). Saving another
+     * mode switches the flow realm install made ({@link ResetFlowSwitch}); {@code realm install --reset-mode} does
+     * the same from the shell.
      */
     public static final String PASSWORD_RESET = "password_reset";
+
+    /** The bridge's limit on an actor (openapi.json, PolicyUpdate.actor). */
+    static final int ACTOR_MAX = 255;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -47,8 +50,11 @@ public final class PolicyForm {
         }
     }
 
-    /** What a valid form writes: the bridge's policy fields (JSON) and the realm's remember-device days. */
-    public record Values(ObjectNode policy, int rememberDeviceDays) {
+    /**
+     * What a valid form writes: the bridge's policy fields (JSON), the realm's remember-device days and the password
+     * reset mode asked for (as typed: {@link ResetFlowSwitch} checks it against the realm's flow).
+     */
+    public record Values(ObjectNode policy, int rememberDeviceDays, String passwordReset) {
     }
 
     private static Map<String, String[]> labels() {
@@ -89,10 +95,10 @@ public final class PolicyForm {
         ProviderConfigProperty reset = new ProviderConfigProperty(PASSWORD_RESET, "Password reset",
                 Contract.RESET_EMAIL_AND_CODE + ": the email link, then a backup code (two factors); "
                         + Contract.RESET_CODE_ONLY + ": a backup code or the email link (one factor). Stored in the "
-                        + "realm's reset-credentials flow; what is typed here is ignored: change it with realm install "
-                        + "--reset-mode.",
-                ProviderConfigProperty.STRING_TYPE, null);
-        reset.setReadOnly(true);
+                        + "realm's reset-credentials flow, which realm install must have set up (as realm install "
+                        + "--reset-mode).",
+                ProviderConfigProperty.LIST_TYPE, null);
+        reset.setOptions(List.of(Contract.RESET_EMAIL_AND_CODE, Contract.RESET_CODE_ONLY));
         properties.add(reset);
         return properties;
     }
@@ -123,7 +129,7 @@ public final class PolicyForm {
         }
         policy.put(RESET_MODE, mode);
         int days = number(config, REMEMBER_DEVICE_DAYS, 0, Contract.REMEMBER_DEVICE_MAX_DAYS);
-        return new Values(policy, days);
+        return new Values(policy, days, single(config, PASSWORD_RESET));
     }
 
     /** The form values for a policy the bridge returned (its JSON), the remember-device days and the reset mode. */
@@ -165,6 +171,24 @@ public final class PolicyForm {
     /** The JSON the bridge's {@code PUT .../policy} takes. */
     public static String json(ObjectNode policy) {
         return policy.toString();
+    }
+
+    /**
+     * The same with {@code actor}, the admin the bridge's audit names for the change (none: the API key's name). Cut
+     * to the bridge's 255 characters, control characters replaced, so no admin's name can make the save fail.
+     */
+    public static String json(ObjectNode policy, String actor) {
+        if (actor == null || actor.isEmpty()) {
+            return json(policy);
+        }
+        String clean = actor.replaceAll("[\\x00-\\x1f\\x7f]", "?");
+        ObjectNode body = policy.deepCopy();
+        int end = Math.min(clean.length(), ACTOR_MAX);
+        if (end < clean.length() && Character.isHighSurrogate(clean.charAt(end - 1))) {
+            end--; // never half a character: the bridge refuses a lone surrogate
+        }
+        body.put("actor", clean.substring(0, end));
+        return body.toString();
     }
 
     /** The names of every field this form owns (everything else in a component's config is the console's). */

@@ -2,23 +2,41 @@ package io.github.backupcodes.keycloak.admin;
 
 import io.github.backupcodes.keycloak.contract.Contract;
 import org.keycloak.models.AuthenticationExecutionModel;
+import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.RealmModel;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The realm's password-reset mode as {@code realm install --reset-mode} left it, read from the realm's
- * reset-credentials flow: our flow copy with the backup-code step as a CONDITIONAL sub-flow after the email link
- * (email+code), or as a REQUIRED one (code-only). The tab shows it and ignores what is typed there; changing the
- * flow stays with {@code realm install}, which also keeps the previous flow to go back to.
+ * The realm's password-reset mode, read from the realm's reset-credentials flow: our flow copy with the backup-code
+ * step as a CONDITIONAL sub-flow after the email link (email+code), or as a REQUIRED one holding the email link as its
+ * alternative (code-only). The shapes are exactly those {@code realm install --reset-mode} builds and its
+ * {@code reset_mode_of} recognises (bridge/realm/model.py), so the tab and the installer agree on what a flow is; any
+ * other shape is {@link #EDITED} and the tab will not switch it (the installer rebuilds it).
  */
 public final class ResetFlowMode {
 
     public static final String NOT_INSTALLED = "none (the realm's reset flow has no backup-code step)";
     public static final String EDITED = "edited (not a shape realm install makes)";
 
+    static final String CHOOSE_USER_ID = "reset-credentials-choose-user";
+    static final String RESET_EMAIL_ID = "reset-credential-email";
+    static final String RESET_PASSWORD_ID = "reset-password";
+    static final String USER_CONFIGURED_ID = "conditional-user-configured";
+
     private ResetFlowMode() {
+    }
+
+    /**
+     * The parts of an installed reset flow the switch moves: the top-level steps in priority order, our sub-flow's
+     * execution and its children, and the email step wherever it is (top level for email+code, in the sub-flow for
+     * code-only).
+     */
+    record Shape(String mode, AuthenticationFlowModel flow, List<AuthenticationExecutionModel> top,
+                 AuthenticationExecutionModel step, List<AuthenticationExecutionModel> children,
+                 AuthenticationExecutionModel email) {
     }
 
     public static String of(RealmModel realm) {
@@ -26,14 +44,60 @@ public final class ResetFlowMode {
         if (flow == null || !Contract.RESET_FLOW_ALIAS.equals(flow.getAlias())) {
             return NOT_INSTALLED;
         }
-        List<AuthenticationExecutionModel> top = realm.getAuthenticationExecutionsStream(flow.getId()).toList();
-        for (AuthenticationExecutionModel step : top) {
-            if (step.isAuthenticatorFlow() && realm.getAuthenticationExecutionsStream(step.getFlowId())
-                    .anyMatch(e -> Contract.AUTHENTICATOR_ID.equals(e.getAuthenticator()))) {
-                return mode(step.getRequirement());
-            }
+        return shape(realm).map(Shape::mode).orElse(EDITED);
+    }
+
+    /** The bound flow's shape when it is one of the two realm install makes; empty for anything else. */
+    static Optional<Shape> shape(RealmModel realm) {
+        AuthenticationFlowModel flow = realm.getResetCredentialsFlow();
+        if (flow == null || !Contract.RESET_FLOW_ALIAS.equals(flow.getAlias())) {
+            return Optional.empty();
         }
-        return EDITED;
+        List<AuthenticationExecutionModel> top = realm.getAuthenticationExecutionsStream(flow.getId()).toList();
+        Optional<AuthenticationExecutionModel> step = top.stream().filter(e -> e.isAuthenticatorFlow()
+                && realm.getAuthenticationExecutionsStream(e.getFlowId())
+                .anyMatch(c -> Contract.AUTHENTICATOR_ID.equals(c.getAuthenticator()))).findFirst();
+        AuthenticationExecutionModel choose = find(top, CHOOSE_USER_ID);
+        AuthenticationExecutionModel password = find(top, RESET_PASSWORD_ID);
+        if (step.isEmpty() || choose == null || password == null
+                || !(choose.getPriority() < step.get().getPriority()
+                && step.get().getPriority() < password.getPriority())) {
+            return Optional.empty();
+        }
+        AuthenticationExecutionModel at = step.get();
+        List<AuthenticationExecutionModel> children = realm.getAuthenticationExecutionsStream(at.getFlowId()).toList();
+        String mode = mode(at.getRequirement());
+        if (EDITED.equals(mode)) {
+            return Optional.empty();
+        }
+        AuthenticationExecutionModel email = Contract.RESET_EMAIL_AND_CODE.equals(mode)
+                ? find(top, RESET_EMAIL_ID) : find(children, RESET_EMAIL_ID);
+        boolean exact = Contract.RESET_EMAIL_AND_CODE.equals(mode)
+                ? isEmailAndCode(at, email, children) : isCodeOnly(top, email, children);
+        return exact ? Optional.of(new Shape(mode, flow, top, at, children, email)) : Optional.empty();
+    }
+
+    private static boolean isEmailAndCode(AuthenticationExecutionModel step, AuthenticationExecutionModel email,
+                                          List<AuthenticationExecutionModel> children) {
+        return email != null && email.getPriority() < step.getPriority() && children.size() == 2
+                && is(children.get(0), USER_CONFIGURED_ID, Requirement.REQUIRED)
+                && is(children.get(1), Contract.AUTHENTICATOR_ID, Requirement.REQUIRED);
+    }
+
+    private static boolean isCodeOnly(List<AuthenticationExecutionModel> top, AuthenticationExecutionModel email,
+                                      List<AuthenticationExecutionModel> children) {
+        return find(top, RESET_EMAIL_ID) == null && email != null && children.size() == 2
+                && is(children.get(0), Contract.AUTHENTICATOR_ID, Requirement.ALTERNATIVE)
+                && is(children.get(1), RESET_EMAIL_ID, Requirement.ALTERNATIVE);
+    }
+
+    private static boolean is(AuthenticationExecutionModel execution, String authenticator, Requirement requirement) {
+        return authenticator.equals(execution.getAuthenticator()) && execution.getRequirement() == requirement;
+    }
+
+    static AuthenticationExecutionModel find(List<AuthenticationExecutionModel> executions, String authenticator) {
+        return executions.stream().filter(e -> !e.isAuthenticatorFlow() && authenticator.equals(e.getAuthenticator()))
+                .findFirst().orElse(null);
     }
 
     static String mode(AuthenticationExecutionModel.Requirement stepRequirement) {

@@ -1,6 +1,12 @@
 package io.github.backupcodes.keycloak.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.keycloak.provider.ProviderConfigProperty;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,11 +113,48 @@ class PolicyFormTest {
     }
 
     @Test
-    void passwordResetIsShownReadOnlyAndNeverSaved() throws Exception {
-        assertTrue(PolicyForm.properties().stream().filter(p -> p.getName().equals("password_reset"))
-                .allMatch(p -> p.isReadOnly()));
-        PolicyForm.Values values = PolicyForm.parse(form("password_reset", "anything"));
+    void passwordResetIsAChoiceOfTheTwoModesAndNotABridgeField() throws Exception {
+        ProviderConfigProperty reset = PolicyForm.properties().stream()
+                .filter(p -> p.getName().equals("password_reset")).findFirst().orElseThrow();
+        assertFalse(reset.isReadOnly());
+        assertEquals(ProviderConfigProperty.LIST_TYPE, reset.getType());
+        assertEquals(List.of("email+code", "code-only"), reset.getOptions());
+        PolicyForm.Values values = PolicyForm.parse(form("password_reset", "code-only"));
+        assertEquals("code-only", values.passwordReset());
         assertFalse(values.policy().has("password_reset"));
+    }
+
+    @Test
+    void theBodyNamesTheAdminAsTheBridgesPolicyUpdateSchemaHasIt() throws Exception {
+        PolicyForm.Values values = PolicyForm.parse(form("max_failures", "7"));
+        String body = PolicyForm.json(values.policy(), "keycloak-admin:acme/alice");
+        assertEquals(tree(fixture("PolicyUpdate/from-the-tab")), tree(body));
+    }
+
+    @Test
+    void theActorIsCutToTheBridgesLimitWithoutControlCharacters() throws Exception {
+        PolicyForm.Values values = PolicyForm.parse(form());
+        String actor = tree(PolicyForm.json(values.policy(), "keycloak-admin:acme/al\nice" + "x".repeat(300)))
+                .path("actor").asText();
+        assertEquals(255, actor.length());
+        assertTrue(actor.startsWith("keycloak-admin:acme/al?ice"));
+    }
+
+    @Test
+    void theActorNeverEndsInHalfACharacter() throws Exception {
+        String actor = "x".repeat(254) + "\uD83D\uDE00";
+        String sent = tree(PolicyForm.json(PolicyForm.parse(form()).policy(), actor)).path("actor").asText();
+        assertEquals("x".repeat(254), sent);
+    }
+
+    private static JsonNode tree(String json) throws Exception {
+        return new ObjectMapper().readTree(json);
+    }
+
+    private static String fixture(String name) throws Exception {
+        try (InputStream in = PolicyFormTest.class.getResourceAsStream("/bridge-fixtures/" + name + ".json")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     @Test
