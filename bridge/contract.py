@@ -30,6 +30,10 @@ ADMIN_TAB_ID: Final[str] = _PROVIDERS["adminTab"]  # the console shows it as the
 RESET_FLOW_ALIAS: Final[str] = _DATA["resetFlow"]["alias"]
 RESET_EMAIL_AND_CODE: Final[str] = _DATA["resetFlow"]["emailAndCode"]
 RESET_CODE_ONLY: Final[str] = _DATA["resetFlow"]["codeOnly"]
+RESET_STEP_ALIAS: Final[dict[str, str]] = {
+    RESET_EMAIL_AND_CODE: _DATA["resetFlow"]["emailAndCodeStep"],
+    RESET_CODE_ONLY: _DATA["resetFlow"]["codeOnlyStep"],
+}
 
 ATTR_REMEMBER_DEVICE_DAYS: Final[str] = _DATA["realmAttributes"]["rememberDeviceDays"]
 STALE_AUTHENTICATOR_CONFIG: Final[tuple[str, ...]] = tuple(_DATA["staleAuthenticatorConfig"])

@@ -57,10 +57,7 @@ RESET_MODE_TEXT = {
     EMAIL_AND_CODE: "email link, then a backup code for users who have codes",
     CODE_ONLY: "a backup code or the email link (one factor: users who lost their mailbox can reset)",
 }
-RESET_STEP_ALIAS = {
-    EMAIL_AND_CODE: f"{RESET_FLOW_ALIAS} - backup code",
-    CODE_ONLY: f"{RESET_FLOW_ALIAS} - email or backup code",
-}
+RESET_STEP_ALIAS = contract.RESET_STEP_ALIAS  # the provider's console tab switches between the same two
 MAX_REMEMBER_DEVICE_DAYS = contract.REMEMBER_DEVICE_MAX_DAYS  # the bridge's device lifetime has the same cap
 AUTHENTICATORS = (AUTHENTICATOR_ID, CONDITION_ID, REMEMBER_DEVICE_ID, PASSWORD_FORM_ID)
 REQUIRED_ACTIONS = {REQUIRED_ACTION_ID: REQUIRED_ACTION_NAME, DEVICES_ACTION_ID: DEVICES_ACTION_NAME}

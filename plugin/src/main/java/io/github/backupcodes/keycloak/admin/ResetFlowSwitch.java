@@ -28,8 +28,8 @@ import java.util.Optional;
  */
 final class ResetFlowSwitch {
 
-    static final String STEP_ALIAS_EMAIL_AND_CODE = Contract.RESET_FLOW_ALIAS + " - backup code";
-    static final String STEP_ALIAS_CODE_ONLY = Contract.RESET_FLOW_ALIAS + " - email or backup code";
+    static final String STEP_ALIAS_EMAIL_AND_CODE = Contract.RESET_STEP_EMAIL_AND_CODE;
+    static final String STEP_ALIAS_CODE_ONLY = Contract.RESET_STEP_CODE_ONLY;
 
     private ResetFlowSwitch() {
     }

@@ -37,6 +37,9 @@ public final class Contract {
     public static final String RESET_FLOW_ALIAS = text("resetFlow", "alias");
     public static final String RESET_EMAIL_AND_CODE = text("resetFlow", "emailAndCode");
     public static final String RESET_CODE_ONLY = text("resetFlow", "codeOnly");
+    /** The alias of the backup-code sub-flow in each shape (the console tab switches between them). */
+    public static final String RESET_STEP_EMAIL_AND_CODE = text("resetFlow", "emailAndCodeStep");
+    public static final String RESET_STEP_CODE_ONLY = text("resetFlow", "codeOnlyStep");
 
     public static final String ATTR_REMEMBER_DEVICE_DAYS = text("realmAttributes", "rememberDeviceDays");
     public static final String CONFIG_ENROLL_AFTER_OTP = text("requiredActionConfig", "enrollAfterOtp");
