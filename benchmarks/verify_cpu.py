@@ -14,11 +14,17 @@ By default (``--hash cheap``) the served bridge hashes at the cheapest Argon2 pa
 (then tiny) hash is subtracted at those: a memory-hard hash's CPU time grows with whatever else shares
 the caches, so subtracting a 19 MiB hash measured elsewhere leaves noise several times the overhead.
 ``--hash default`` serves at the default parameters and subtracts the hash measured in this process.
+
+``--split`` also says where the bridge's own CPU goes, in this process without a server (the app called
+as WSGI, cheap hash): per verification, the service's ``verify`` and the HTTP layer around it (Flask,
+authentication, validation, access log, metrics). Run: ``.venv/bin/python benchmarks/verify_cpu.py --split``
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import statistics
 import sys
@@ -116,6 +122,57 @@ def run(requests: int, clients: int) -> tuple[float, int]:
     return used * 1000 / requests, requests
 
 
+def split(requests: int) -> tuple[float, float]:
+    """In-process CPU ms per verification: the whole app called as WSGI, and its service's ``verify``."""
+    from werkzeug.test import EnvironBuilder
+
+    from bridge.http.app import create_app
+    from bridge.store import api_keys, migrations
+    from bridge.store.db import make_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp)
+        settings = dataclasses.replace(
+            Settings.from_env(), data_dir=path, database_url=f"sqlite:///{path}/cpu.db"
+        )
+        engine = make_engine(settings)
+        migrations.upgrade(engine)
+        with engine.begin() as conn:
+            key = api_keys.create_key(conn, name="bench", actor="bench").key
+        app = create_app(settings, engine=engine)
+        client, headers = app.test_client(), {"Authorization": f"Bearer {key}"}
+        environs = []
+        for n in range(requests):
+            user = f"u{n // 10}"
+            if n % 10 == 0:
+                codes = client.post(f"/v1/realms/bench/users/{user}/codes", headers=headers).json["codes"]
+            ip = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+            body = json.dumps({"code": codes[n % 10], "client_ip": ip})
+            builder = EnvironBuilder(
+                path=f"/v1/realms/bench/users/{user}/codes/verify", method="POST", headers=headers, data=body
+            )
+            environs.append({**builder.get_environ(), "CONTENT_TYPE": "application/json"})
+        service = app.extensions["backup_codes"].service
+        verify, in_service = service.verify, [0.0]
+
+        def timed(*args: object, **kwargs: object) -> object:
+            started = time.process_time()
+            try:
+                return verify(*args, **kwargs)
+            finally:
+                in_service[0] += time.process_time() - started
+
+        service.verify = timed
+        started = time.process_time()
+        for environ in environs:
+            answer = b"".join(app(environ, lambda *_: None))
+            if b'"valid":true' not in answer:
+                raise RuntimeError(f"a valid code was refused: {answer[:200]!r}")
+        total = time.process_time() - started
+        engine.dispose()
+    return total * 1000 / requests, in_service[0] * 1000 / requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="valid-code verifications measured")
@@ -126,6 +183,9 @@ def main() -> None:
         choices=("cheap", "default"),
         default="cheap",
         help="Argon2 parameters the bridge serves with",
+    )
+    parser.add_argument(
+        "--split", action="store_true", help="also: service vs HTTP layer, in process (cheap hash)"
     )
     args = parser.parse_args()
     settings = Settings.from_env()  # the defaults, or BACKUP_CODES_ARGON2_* from the environment
@@ -150,6 +210,19 @@ def main() -> None:
         f"bridge's own CPU per verification beyond it : {overhead:6.2f} ms = {100 * overhead / argon:.1f}% "
         f"(target <= {TARGET_PERCENT:.0f}%; served with --hash {args.hash})"
     )
+    if args.split:
+        from bridge.ops import logs
+
+        os.environ.update(CHEAP)
+        with open(os.devnull, "w") as devnull:
+            logs.configure("INFO", devnull)  # the access log is formatted and written, as when served
+            rounds = [split(args.requests) for _ in range(args.rounds)]
+        app_ms = statistics.median(app for app, _ in rounds)
+        service_ms = statistics.median(service for _, service in rounds)
+        print(
+            f"in process, per verification: app {app_ms:.2f} ms = service.verify {service_ms:.2f} ms "
+            f"+ HTTP layer {app_ms - service_ms:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

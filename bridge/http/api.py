@@ -30,7 +30,9 @@ NO_STORE = "no-store"
 
 @blueprint.before_request
 def _authenticate_then_check_path() -> Response | None:
-    key = api_keys.authenticate(bridge().engine, api_keys.bearer_token(request.headers.get("Authorization")))
+    context = bridge()
+    presented = api_keys.bearer_token(request.headers.get("Authorization"))
+    key = api_keys.authenticate(context.engine, presented, context.key_cache)
     if key is None:
         metrics.AUTH_FAILURES.inc()
         return error_response(401, "unauthorized", "a valid API key is required (Authorization: Bearer …)")

@@ -170,19 +170,23 @@ def _add_request_hooks(app: Flask) -> None:
         request_id = g.get("request_id") or str(uuid.uuid4())
         response.headers[REQUEST_ID_HEADER] = request_id
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        metrics.observe_request(request.method, route, response.status_code, seconds)
+        served = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not ten
+        method, path, status = served.method, served.path, response.status_code
+        route = served.url_rule.rule if served.url_rule is not None else "<unmatched>"
+        metrics.observe_request(method, route, status, seconds)
+        if not access_log.isEnabledFor(logging.INFO):
+            return response
         # Method, path, status, peer address, duration: never the query string, headers or body.
         access_log.info(
             "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
+            method,
+            path,
+            status,
             extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "remote_addr": request.remote_addr,
+                "method": method,
+                "path": path,
+                "status": status,
+                "remote_addr": served.remote_addr,
                 "duration_ms": round(seconds * 1000, 2),
                 "request_id": request_id,
             },

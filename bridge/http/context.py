@@ -6,7 +6,7 @@ and so the app factory can build the context and map errors without importing an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, g
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bridge.ops import metrics
 from bridge.service import BackupCodes
 from bridge.settings import Settings
+from bridge.store.api_keys import KeyCache
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Bridge:
     settings: Settings
     engine: Engine
     service: BackupCodes
+    key_cache: KeyCache = field(default_factory=KeyCache)  # this worker's verified API keys
 
 
 class ApiError(Exception):

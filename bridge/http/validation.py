@@ -114,15 +114,39 @@ def _pattern(_validator: Any, pattern: str, instance: Any, _schema: Any) -> Iter
 SpecValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 
 
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _inlined(node: Any, seen: frozenset[str] = frozenset()) -> Any:
+    """``node`` with every bare ``$ref`` to a shared schema replaced by a copy of that schema.
+
+    Why: jsonschema looks a ``$ref`` up in its registry on every validation, which made checking a
+    request's body and path cost twice and five times what it does inlined. The errors are the same
+    either way (same keywords, schemas and instance paths). A schema that refers to itself keeps the
+    ``$ref`` there, resolved against ``components`` as before.
+    """
+    if isinstance(node, list):
+        return [_inlined(item, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if len(node) == 1 and isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
+        name = ref.removeprefix(_SCHEMA_REF)
+        target = spec()["components"]["schemas"].get(name)
+        if target is not None and name not in seen:
+            return _inlined(target, seen | {name})
+    return {key: _inlined(value, seen) for key, value in node.items()}
+
+
 @cache
 def _validator(schema: str) -> Any:
-    root = {"$ref": f"#/components/schemas/{schema}", "components": spec()["components"]}
-    return SpecValidator(root, format_checker=_checker())
+    return _schema_validator({"$ref": f"{_SCHEMA_REF}{schema}"})
 
 
 def _schema_validator(schema: dict[str, Any]) -> Any:
     """A parameter's schema may ``$ref`` a shared one in ``components`` (ids are defined once)."""
-    return SpecValidator({**schema, "components": spec()["components"]}, format_checker=_checker())
+    root = {**_inlined(schema), "components": spec()["components"]}
+    return SpecValidator(root, format_checker=_checker())
 
 
 def _resolved(schema: dict[str, Any]) -> dict[str, Any]:

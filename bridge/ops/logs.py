@@ -31,6 +31,8 @@ _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 # A device token (the "remember this device" cookie, devices.py) anywhere, and any value of a field
 # named token, as JSON ("token": "…") or as key=value.
 _DEVICE_TOKEN = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{20,}")
+_DEVICE_TOKEN_MIN = 32 + 1 + 1 + 1 + 20  # the shortest text _DEVICE_TOKEN matches
+_CODE_BARE_MIN = 15
 _TOKEN_FIELD = re.compile(r"""(?i)(["']?\btoken["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;}&]+)""")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -39,18 +41,29 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # always escapes: JSON writes the C0 ones as \u00XX too, but NEL, LINE and PARAGRAPH SEPARATOR raw when
 # ensure_ascii is off. Escaped, a record stays one line for any reader; json.loads still gives the text back.
 _LINE_BREAKS = {ord(char): f"\\u{ord(char):04x}" for char in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_ASCII_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e"
 
 _MAX_DEPTH = 8  # nesting of an ``extra`` field that is redacted item by item
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
-    text = _TOKEN_FIELD.sub(rf'\g<1>"{REDACTED}"', text)
-    text = _DEVICE_TOKEN.sub(REDACTED, text)
+    """``text`` with everything code-, key- or token-shaped replaced.
+
+    Every record passes here several times (each field, then the finished line), so a pattern runs only
+    when ``text`` holds what any match of it must contain: a word ("token", "bearer"; ``str.lower`` maps
+    every character the patterns' ``(?i)`` matches to those letters onto them), a dot, a dash, the length.
+    """
+    if "token" in text.lower():
+        text = _TOKEN_FIELD.sub(rf'\g<1>"{REDACTED}"', text)
+    if len(text) >= _DEVICE_TOKEN_MIN and "." in text:
+        text = _DEVICE_TOKEN.sub(REDACTED, text)
     text = _API_KEY.sub(rf"\g<1>{REDACTED}", text)
-    text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
-    text = _CODE_DASHED.sub(REDACTED, text)
-    return _CODE_BARE.sub(REDACTED, text)
+    if "bearer" in text.lower():
+        text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
+    if "-" in text:
+        text = _CODE_DASHED.sub(REDACTED, text)
+    return _CODE_BARE.sub(REDACTED, text) if len(text) >= _CODE_BARE_MIN else text
 
 
 def _redacted(value: Any, depth: int = 0) -> Any:
@@ -114,7 +127,14 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         # Redact the finished line too: nothing reaches stderr without passing the patterns. Then escape
         # the line breaks JSON leaves raw (after redacting: an escape puts letters before a code).
-        return redact(json.dumps(entry, default=_redacted_text, ensure_ascii=False)).translate(_LINE_BREAKS)
+        return _one_line(redact(json.dumps(entry, default=_redacted_text, ensure_ascii=False)))
+
+
+def _one_line(line: str) -> str:
+    """``line`` with the breaks of :data:`_LINE_BREAKS` escaped (``translate`` only when there is one)."""
+    if line.isascii() and not any(char in line for char in _ASCII_LINE_BREAKS):
+        return line
+    return line.translate(_LINE_BREAKS)
 
 
 _HANDLER_NAME = "backup-codes-json"

@@ -9,6 +9,9 @@ a key is rotated by creating the new one, switching the caller over, then revoki
 A key is scoped to a list of realms, or to every realm (no list: admin tools, and every key made before
 scopes existed). A realm key lets one realm's Keycloak act on that realm only, so a leaked or misused
 key cannot read, lock or probe the users of another realm.
+
+Each worker remembers a key it has verified for :data:`CACHE_SECONDS` (:class:`KeyCache`), so the caller's
+every request does not cost a SELECT: a revoked key is refused by every worker within that bound.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +48,10 @@ MAX_REALMS = 100
 SYSTEM_REALM = ""  # audit rows about keys belong to no realm
 # last_used_at is a convenience for operators; writing it on every request would serialise SQLite.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How long a worker trusts a key it has verified without reading it again: the bound on how long a revoked
+# key keeps working. Verified keys only (a refusal always reads the database), at most CACHE_SIZE of them.
+CACHE_SECONDS = 5.0
+CACHE_SIZE = 64
 # Compared against when the presented id is unknown, so every failure costs the same digest comparison.
 _NO_DIGEST = hashlib.sha256(b"no such key").hexdigest()
 
@@ -166,7 +175,10 @@ def _key(row: Any) -> ApiKey:
 
 
 def revoke_key(conn: Connection, key_id: str, *, actor: str) -> bool:
-    """Revoke an active key; False when there is no such active key. Effective on the next request."""
+    """Revoke an active key; False when there is no such active key.
+
+    Every worker refuses it within :data:`CACHE_SECONDS` (it may have verified the key just before).
+    """
     revoked = conn.execute(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
@@ -182,18 +194,75 @@ def revoke_key(conn: Connection, key_id: str, *, actor: str) -> bool:
 _BY_ID = select(api_keys).where(api_keys.c.id == bindparam("p_id"))  # built once: every request runs it
 
 
-def authenticate(engine: Engine, presented: str | None) -> ApiKey | None:
-    """The active key matching ``presented``, else None; the secret is compared in constant time."""
+class KeyCache:
+    """The keys one worker has verified in the last ``seconds``, by the SHA-256 digest of the presented key.
+
+    Why: authentication is a SELECT on every request, for the same one or two keys. Only the digest is
+    held (as in the database), never the key; only successes are remembered, so a wrong, unknown or
+    revoked key is always checked against the database, and a revocation takes effect within ``seconds``.
+    """
+
+    def __init__(
+        self,
+        seconds: float = CACHE_SECONDS,
+        size: int = CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self._size = size
+        self._clock = clock
+        self._entries: dict[str, tuple[float, ApiKey]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_digest: str) -> ApiKey | None:
+        entry = self._entries.get(key_digest)
+        if entry is None:
+            return None
+        if self._clock() >= entry[0]:
+            with self._lock:
+                self._entries.pop(key_digest, None)
+            return None
+        return entry[1]
+
+    def put(self, key_digest: str, key: ApiKey) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:  # bounded: expired entries go first, else all
+                now = self._clock()
+                self._entries = {d: e for d, e in self._entries.items() if e[0] > now}
+                if len(self._entries) >= self._size:
+                    self._entries.clear()
+            self._entries[key_digest] = (self._clock() + self.seconds, key)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def digests(self) -> frozenset[str]:
+        """What the cache is keyed by (for tests: digests, never keys)."""
+        return frozenset(self._entries)
+
+
+def authenticate(engine: Engine, presented: str | None, cache: KeyCache | None = None) -> ApiKey | None:
+    """The active key matching ``presented``, else None; the secret is compared in constant time.
+
+    With ``cache``, a key verified within ``cache.seconds`` is answered without reading the database.
+    """
     match = KEY_PATTERN.fullmatch(presented or "")
+    presented_digest = digest(presented or "")
+    if match and cache is not None:
+        cached = cache.get(presented_digest)
+        if cached is not None:
+            return cached
     key_id = match.group(1) if match else ""
     with engine.connect() as conn:
         row = conn.execute(_BY_ID, {"p_id": key_id}).mappings().first() if match else None
     stored = row["digest"] if row is not None else _NO_DIGEST
-    ok = hmac.compare_digest(digest(presented or ""), stored)
+    ok = hmac.compare_digest(presented_digest, stored)
     if not ok or row is None or row["revoked_at"] is not None:
         return None
     key = _key(row)
     _touch(engine, key)
+    if cache is not None:
+        cache.put(presented_digest, key)
     return key
 
 
