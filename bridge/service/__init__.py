@@ -214,6 +214,9 @@ class BackupCodes:
             realm, user_id, source=source, actor=actor, reason=reason, allow_permanent=allow_permanent
         )
 
+    def clear_temporary_codes_locks(self, realm: str, *, actor: str, reason: str) -> list[str]:
+        return self._locks.clear_temporary_codes_locks(realm, actor=actor, reason=reason)
+
     def lock_state(self, realm: str, user_id: str) -> LockState:
         return self._locks.state(realm, user_id)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bridge.domain import locks as rules
-from bridge.domain.ids import check_ids
+from bridge.domain.ids import check_ids, check_realm
 from bridge.domain.locks import Lock, LockState
 from bridge.errors import InvalidRequest, PermanentLockError
 from bridge.service.context import Context
@@ -99,6 +99,32 @@ class Locks:
                 mail_context={"when": now.isoformat()},
             )
         return True
+
+    def clear_temporary_codes_locks(self, realm: str, *, actor: str, reason: str) -> list[str]:
+        """Lift every temporary codes lock of ``realm`` (Keycloak's "unlock all users"); the users whose
+        active lock was lifted, sorted, each audited ``unlocked`` in ``actor``'s name and mailed.
+
+        Like :meth:`clear` for one user it is a side effect of an admin's decision in Keycloak, so a
+        permanent codes lock stays, and so do the Keycloak and directory locks (not the bridge's to lift).
+        One transaction: every user's audit row and mail, or none.
+        """
+        check_realm(realm)
+        now = self._ctx.clock()
+        with self._ctx.engine.begin() as conn:
+            lifted = rows.lift_temporary_codes_locks(conn, realm, now)
+            for user_id in lifted:
+                self._ctx.events.record(
+                    conn,
+                    "unlocked",
+                    realm,
+                    user_id,
+                    actor=actor,
+                    at=now,
+                    details={"source": rules.CODES, "kind": rules.TEMPORARY, "reason": reason},
+                    mail="unlocked",
+                    mail_context={"when": now.isoformat()},
+                )
+        return lifted
 
     def state(self, realm: str, user_id: str) -> LockState:
         with self._ctx.engine.connect() as conn:

@@ -92,3 +92,15 @@ def unlock_temporary(realm: str, user_id: str, source: str) -> Response:
     except PermanentLockError:
         cleared = False
     return json_response({"cleared": cleared, **_locks(realm, user_id)})
+
+
+@blueprint.post("/realms/<realm>/locks/codes/unlock")
+def unlock_all_temporary(realm: str) -> Response:
+    """Lift every *temporary* codes lock of the realm for a named admin (Keycloak's "unlock all users").
+
+    The realm-wide twin of ``unlock_temporary``: permanent codes locks and other sources' locks stay, and
+    each lifted user's audit row names the person. One call, so the provider needs no list of users.
+    """
+    data = body("UnlockRequest")
+    lifted = bridge().service.clear_temporary_codes_locks(realm, actor=data["actor"], reason=data["reason"])
+    return json_response({"cleared": len(lifted)})
