@@ -15,6 +15,7 @@ from bridge.domain.locks import Lock, LockState
 from bridge.errors import InvalidRequest, PermanentLockError
 from bridge.service.context import Context
 from bridge.store import locks as rows
+from bridge.store import unlock_all
 from bridge.store.db import as_utc
 
 
@@ -111,7 +112,7 @@ class Locks:
         check_realm(realm)
         now = self._ctx.clock()
         with self._ctx.engine.begin() as conn:
-            lifted = rows.lift_temporary_codes_locks(conn, realm, now)
+            lifted = unlock_all.lift_temporary_codes_locks(conn, realm, now)
             for user_id in lifted:
                 self._ctx.events.record(
                     conn,
