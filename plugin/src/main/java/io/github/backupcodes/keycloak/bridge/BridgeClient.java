@@ -171,6 +171,19 @@ public class BridgeClient {
         return BridgeJson.parseCleared(reply.text());
     }
 
+    /**
+     * Lift every temporary codes lock of the realm for a named admin
+     * ({@code POST /v1/realms/{realm}/locks/codes/unlock}, Keycloak's "unlock all users"); permanent codes locks and
+     * other sources' locks stay. Returns how many users' locks were lifted.
+     */
+    public int unlockAllTemporaryCodes(String realm, String actor, String reason) throws BridgeUnavailableException {
+        Call call = Call.post("/v1/realms/" + segment(realm) + "/locks/codes/unlock",
+                BridgeJson.unlockBody(actor, reason));
+        Reply reply = execute(call, MAX_JSON_BYTES, "unlock all");
+        requireOk(reply, "unlock all");
+        return BridgeJson.parseClearedCount(reply.text());
+    }
+
     public byte[] sheet(SheetFormat format, SheetRequest sheet) throws BridgeUnavailableException {
         Call call = Call.post("/v1/sheets/" + format.path(), BridgeJson.sheetBody(sheet));
         Reply reply = execute(call, MAX_SHEET_BYTES, "sheet");

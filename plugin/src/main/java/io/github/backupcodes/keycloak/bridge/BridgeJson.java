@@ -178,6 +178,15 @@ public final class BridgeJson {
         return requireBoolean(readObject(body), "cleared");
     }
 
+    /** The realm-wide unlock's answer ({@code UnlockedAll}): how many users' temporary codes locks were lifted. */
+    public static int parseClearedCount(String body) throws BridgeUnavailableException {
+        JsonNode node = readObject(body).get("cleared");
+        if (node == null || !node.canConvertToInt() || !node.isIntegralNumber()) {
+            throw new BridgeUnavailableException("bridge answer lacks integer 'cleared'");
+        }
+        return node.intValue();
+    }
+
     public static String forgetBody(String actor, String reason) {
         ObjectNode body = MAPPER.createObjectNode();
         if (actor != null && !actor.isBlank()) {

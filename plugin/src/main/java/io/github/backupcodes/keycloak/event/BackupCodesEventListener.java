@@ -22,7 +22,7 @@ import java.util.Set;
 
 /**
  * Tells the bridge about email changes and new passwords, and carries the admin console's helpdesk actions (a deleted
- * backup-code credential, "unlock user") to it in the acting admin's name ({@link ConsoleHelpdesk}). Keycloak calls listeners after its own transaction
+ * backup-code credential, "unlock user", "unlock all users") to it in the acting admin's name ({@link ConsoleHelpdesk}). Keycloak calls listeners after its own transaction
  * committed, so each call runs in a fresh session; a bridge failure is logged (no address, no token) and never
  * undoes what the user or admin just did.
  */
@@ -60,7 +60,8 @@ class BackupCodesEventListener implements EventListenerProvider {
         EventMapping.forAdminEvent(event.getOperationType(), event.getResourceType(), event.getResourcePath(),
                         admin == null ? null : admin.getRealmId(), admin == null ? null : admin.getUserId())
                 .ifPresent(call -> {
-                    if (call instanceof BridgeCall.HelpdeskReset || call instanceof BridgeCall.UnlockCodes) {
+                    if (call instanceof BridgeCall.HelpdeskReset || call instanceof BridgeCall.UnlockCodes
+                            || call instanceof BridgeCall.UnlockAllCodes) {
                         afterCommit(event.getRealmId(), call);
                     } else {
                         send(event.getRealmId(), call);
@@ -125,6 +126,8 @@ class BackupCodesEventListener implements EventListenerProvider {
                 ConsoleHelpdesk.of(session, realm, client).reset(reset);
             } else if (call instanceof BridgeCall.UnlockCodes unlock) {
                 ConsoleHelpdesk.of(session, realm, client).unlock(unlock);
+            } else if (call instanceof BridgeCall.UnlockAllCodes unlockAll) {
+                ConsoleHelpdesk.of(session, realm, client).unlockAll(unlockAll);
             }
         } catch (BridgeUnavailableException e) {
             LOG.warnf("backup-codes bridge did not take %s for user %s", call.getClass().getSimpleName(), call.userId());

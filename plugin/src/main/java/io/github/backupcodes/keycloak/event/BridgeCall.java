@@ -31,4 +31,19 @@ public sealed interface BridgeCall {
     /** An admin lifted Keycloak's brute-force lock: {@code POST .../locks/codes/unlock} (temporary locks only). */
     record UnlockCodes(String userId, String adminRealmId, String adminUserId) implements BridgeCall {
     }
+
+    /**
+     * An admin lifted Keycloak's brute-force locks of every user ("unlock all users"): one realm-wide
+     * {@code POST /v1/realms/{realm}/locks/codes/unlock} (temporary locks only).
+     */
+    record UnlockAllCodes(String adminRealmId, String adminUserId) implements BridgeCall {
+        /** No one user: the call is about every user of the realm. */
+        @Override
+        public String userId() {
+            return ALL_USERS;
+        }
+    }
+
+    /** What {@link #userId()} says (and the listener logs) for a call about every user of the realm. */
+    String ALL_USERS = "*";
 }

@@ -26,7 +26,9 @@ import org.keycloak.models.UserModel;
  * and Keycloak requires a new set at the next login, and a REMOVE_CREDENTIAL user event records it in the realm's events.
  * Keycloak has no field for the identity check: it is the runbook's (docs/operations.md, helpdesk), and the audit says so.
  *
- * <p>"Unlock user" (brute-force detection) lifts the bridge's temporary codes lock too, never a permanent one.
+ * <p>"Unlock user" (brute-force detection) lifts the bridge's temporary codes lock too, never a permanent one;
+ * "unlock all users" lifts every temporary codes lock of the realm in one bridge call, each user audited in the
+ * admin's name.
  */
 final class ConsoleHelpdesk {
 
@@ -36,6 +38,7 @@ final class ConsoleHelpdesk {
     static final String IDENTITY_CHECK = "per the helpdesk runbook (docs/operations.md); not recorded by Keycloak, "
             + "see the admin event of this deletion";
     static final String UNLOCK_REASON = "user unlocked in the Keycloak admin console (brute-force detection)";
+    static final String UNLOCK_ALL_REASON = "all users unlocked in the Keycloak admin console (brute-force detection)";
     static final String CODES_LOCK = "codes";
 
     private final KeycloakSession session;
@@ -78,6 +81,12 @@ final class ConsoleHelpdesk {
         if (!client.unlockTemporary(realm.getName(), call.userId(), CODES_LOCK, actor, UNLOCK_REASON)) {
             LOG.debugf("no temporary backup-code lock to lift for user %s", call.userId());
         }
+    }
+
+    void unlockAll(BridgeCall.UnlockAllCodes call) throws BridgeUnavailableException {
+        String actor = actor(session, call.adminRealmId(), call.adminUserId());
+        int lifted = client.unlockAllTemporaryCodes(realm.getName(), actor, UNLOCK_ALL_REASON);
+        LOG.debugf("lifted the temporary backup-code locks of %d users of realm %s", lifted, realm.getName());
     }
 
     /** Enrolment at the next login; on a read-only user the setup action still asks (the bridge says a set is due). */

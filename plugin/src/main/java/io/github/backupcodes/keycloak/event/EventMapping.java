@@ -24,6 +24,7 @@ final class EventMapping {
     private static final Pattern USER_RESET_PASSWORD_PATH = Pattern.compile("users/([^/]+)/reset-password");
     private static final Pattern USER_CREDENTIAL_PATH = Pattern.compile("users/([^/]+)/credentials/[^/]+");
     private static final Pattern BRUTE_FORCE_USER_PATH = Pattern.compile("attack-detection/brute-force/users/([^/]+)");
+    private static final Pattern BRUTE_FORCE_ALL_USERS_PATH = Pattern.compile("attack-detection/brute-force/users/?");
 
     private EventMapping() {
     }
@@ -52,17 +53,17 @@ final class EventMapping {
     /**
      * As {@link #forAdminEvent(OperationType, ResourceType, String)}, plus what needs the acting admin (the admin
      * event's auth details): a deleted credential (Keycloak's {@code DELETE users/{id}/credentials/{id}} sends
-     * ACTION) may be the helpdesk reset, and "unlock user" ({@code DELETE attack-detection/brute-force/users/{id}})
-     * lifts the bridge's temporary codes lock too.
+     * ACTION) may be the helpdesk reset, "unlock user" ({@code DELETE attack-detection/brute-force/users/{id}})
+     * lifts the bridge's temporary codes lock too, and "unlock all users" ({@code DELETE
+     * attack-detection/brute-force/users}) every temporary codes lock of the realm.
      */
     public static Optional<BridgeCall> forAdminEvent(OperationType operation, ResourceType resource, String resourcePath,
                                                      String adminRealmId, String adminUserId) {
         if (operation == null || resourcePath == null) {
             return Optional.empty();
         }
-        var unlock = BRUTE_FORCE_USER_PATH.matcher(resourcePath);
-        if (resource == ResourceType.USER_LOGIN_FAILURE && operation == OperationType.DELETE && unlock.matches()) {
-            return Optional.of(new BridgeCall.UnlockCodes(unlock.group(1), adminRealmId, adminUserId));
+        if (resource == ResourceType.USER_LOGIN_FAILURE && operation == OperationType.DELETE) {
+            return unlock(resourcePath, adminRealmId, adminUserId);
         }
         if (resource != ResourceType.USER) {
             return Optional.empty();
@@ -78,6 +79,18 @@ final class EventMapping {
         var reset = USER_RESET_PASSWORD_PATH.matcher(resourcePath);
         if (operation == OperationType.ACTION && reset.matches()) {
             return Optional.of(new BridgeCall.ForgetDevices(reset.group(1), REASON_PASSWORD_RESET));
+        }
+        return Optional.empty();
+    }
+
+    /** "Unlock user" ({@code users/{id}}) lifts that user's codes lock; "unlock all users" ({@code users}) the realm's. */
+    private static Optional<BridgeCall> unlock(String resourcePath, String adminRealmId, String adminUserId) {
+        var one = BRUTE_FORCE_USER_PATH.matcher(resourcePath);
+        if (one.matches()) {
+            return Optional.of(new BridgeCall.UnlockCodes(one.group(1), adminRealmId, adminUserId));
+        }
+        if (BRUTE_FORCE_ALL_USERS_PATH.matcher(resourcePath).matches()) {
+            return Optional.of(new BridgeCall.UnlockAllCodes(adminRealmId, adminUserId));
         }
         return Optional.empty();
     }

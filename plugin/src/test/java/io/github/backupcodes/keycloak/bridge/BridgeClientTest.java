@@ -107,6 +107,21 @@ class BridgeClientTest {
     }
 
     @Test
+    void unlockAllPostsTheAdminForTheRealmAndCountsTheLiftedLocks() throws Exception {
+        answerJson("/v1/realms/acme/locks/codes/unlock", 200, Fixtures.json("UnlockedAll/two-lifted"));
+        assertEquals(2, client().unlockAllTemporaryCodes("acme", "keycloak-admin:master/hd", "all unlocked"));
+        assertTrue(seen.get(0).startsWith("POST /v1/realms/acme/locks/codes/unlock "), seen.get(0));
+        assertTrue(seen.get(0).contains("\"actor\":\"keycloak-admin:master/hd\""), seen.get(0));
+    }
+
+    @Test
+    void unlockAllWithoutACountIsNotTakenForZero() {
+        answerJson("/v1/realms/acme/locks/codes/unlock", 200, "{}");
+        assertThrows(BridgeUnavailableException.class,
+                () -> client().unlockAllTemporaryCodes("acme", "keycloak-admin:master/hd", "all unlocked"));
+    }
+
+    @Test
     void pathSegmentsAreEncoded() throws Exception {
         answerJson("/v1/realms/", 200, "{\"enrolled\": false}");
         client().status("my realm", "a/b");

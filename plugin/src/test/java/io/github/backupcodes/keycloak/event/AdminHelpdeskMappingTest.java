@@ -27,9 +27,10 @@ class AdminHelpdeskMappingTest {
     }
 
     @Test
-    void unlockingAllUsersIsNotMappedToEveryone() {
-        assertTrue(EventMapping.forAdminEvent(OperationType.DELETE, ResourceType.USER_LOGIN_FAILURE,
-                "attack-detection/brute-force/users", "m", "a").isEmpty());
+    void unlockingAllUsersLiftsTheRealmsCodesLocksInTheAdminsName() {
+        assertEquals(Optional.of(new BridgeCall.UnlockAllCodes("master-id", "admin-id")),
+                EventMapping.forAdminEvent(OperationType.DELETE, ResourceType.USER_LOGIN_FAILURE,
+                        "attack-detection/brute-force/users", "master-id", "admin-id"));
     }
 
     @Test
