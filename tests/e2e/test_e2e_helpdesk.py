@@ -1,7 +1,7 @@
 """Helpdesk work in Keycloak's own admin console (issue 17, items 2 to 6): a user's codes on the Credentials
-tab, deleting the credential as the audited helpdesk reset, "unlock user", the realm's events, and what an
-admin with view-only or no user rights can do. Two admin accounts of the realm: ``viewer`` (realm-management
-``view-users``) and ``helper`` (``manage-users``), plus ``outsider`` without either.
+tab, deleting the credential as the audited helpdesk reset, "unlock user" and "unlock all users", the realm's
+events, and what an admin with view-only or no user rights can do. Two admin accounts of the realm: ``viewer``
+(realm-management ``view-users``) and ``helper`` (``manage-users``), plus ``outsider`` without either.
 """
 
 from __future__ import annotations
@@ -305,6 +305,36 @@ def test_unlock_user_keeps_a_permanent_codes_lock(helpdesk: Helpdesk, new_page: 
 
     assert codes_status(stack, user)["lock"]["kind"] == "permanent"
     assert audit(stack, user, "unlocked") == []
+
+
+def lock_out_by_wrong_codes(page: Any, stack: Stack, user: User) -> None:
+    """The bridge's max_failures wrong codes on the code page: the bridge's temporary codes lock."""
+    max_failures = int(bridge_get(stack, f"/v1/realms/{stack.realm}/policy")["max_failures"])
+    pages.sign_in_with_password(page, stack.login_url, user.username, user.password)
+    for _ in range(max_failures):
+        pages.enter_code(page, random_wrong_code())
+    lock = codes_status(stack, user)["lock"]
+    assert (lock["source"], lock["kind"]) == ("codes", "temporary"), lock
+
+
+def test_unlock_all_users_lifts_every_temporary_codes_lock_in_the_admins_name(
+    helpdesk: Helpdesk, new_page: Any
+) -> None:
+    stack = helpdesk.stack
+    users = [enrol(stack, new_page, "unlockall") for _ in range(2)]
+    for user in users:
+        lock_out_by_wrong_codes(new_page(), stack, user)
+
+    rest_as(helpdesk, helpdesk.helper).connection.raw_delete(
+        f"admin/realms/{stack.realm}/attack-detection/brute-force/users"
+    )
+
+    for user in users:
+        events = wait_until(lambda user=user: audit(stack, user, "unlocked"), "the bridge's unlocked audit")
+        assert events[0]["actor"] == f"keycloak-admin:{stack.realm}/{helpdesk.helper}"
+        page = new_page()
+        sign_in_with_code(page, stack, user, user.codes[0])
+        pages.expect_signed_in(page, REDIRECT_URI)
 
 
 # -------------------------------------------------------------------------------------- realm events
