@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 PATH: Final = Path(__file__).with_name("contract.json")
 _DATA: Final[dict[str, Any]] = json.loads(PATH.read_text(encoding="utf-8"))
@@ -33,6 +33,33 @@ RESET_CODE_ONLY: Final[str] = _DATA["resetFlow"]["codeOnly"]
 RESET_STEP_ALIAS: Final[dict[str, str]] = {
     RESET_EMAIL_AND_CODE: _DATA["resetFlow"]["emailAndCodeStep"],
     RESET_CODE_ONLY: _DATA["resetFlow"]["codeOnlyStep"],
+}
+RESET_EMAIL_ID: Final[str] = _DATA["resetFlow"]["emailStep"]  # Keycloak's 'Send Reset Email'
+
+
+class ResetShape(NamedTuple):
+    """One mode's shape of the backup-code step in the reset flow copy.
+
+    Data, not code, so realm install (which builds it), its ``reset_mode_of`` and the provider's
+    console tab (which recognise it and switch between the two) cannot each keep their own idea of it.
+    """
+
+    requirement: str  # of the backup-code sub-flow at the top level
+    email_at_top_level: bool  # True: RESET_EMAIL_ID stays before the sub-flow; False: it moves into it
+    children: tuple[tuple[str, str], ...]  # the sub-flow's children in order: (provider id, requirement)
+
+
+def _reset_shape(raw: dict[str, Any]) -> ResetShape:
+    return ResetShape(
+        str(raw["requirement"]),
+        bool(raw["emailAtTopLevel"]),
+        tuple((str(provider), str(requirement)) for provider, requirement in raw["children"]),
+    )
+
+
+RESET_SHAPES: Final[dict[str, ResetShape]] = {
+    RESET_EMAIL_AND_CODE: _reset_shape(_DATA["resetFlow"]["shapes"]["emailAndCode"]),
+    RESET_CODE_ONLY: _reset_shape(_DATA["resetFlow"]["shapes"]["codeOnly"]),
 }
 
 ATTR_REMEMBER_DEVICE_DAYS: Final[str] = _DATA["realmAttributes"]["rememberDeviceDays"]

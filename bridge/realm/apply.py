@@ -21,7 +21,6 @@ from bridge.realm.model import (
     BUILTIN_PASSWORD_FORM_ID,
     CHOOSE_USER_ID,
     CONDITION_ID,
-    EMAIL_AND_CODE,
     EVENT_LISTENER_ID,
     FALLBACK_RESET_FLOW,
     FLOW_ALIAS,
@@ -31,9 +30,9 @@ from bridge.realm.model import (
     RESET_EMAIL_ID,
     RESET_FLOW_ALIAS,
     RESET_PASSWORD_ID,
+    RESET_SHAPES,
     RESET_STEP_ALIAS,
     STALE_CONFIG_KEYS,
-    USER_CONFIGURED_ID,
     Change,
     RealmInstallError,
     find_login_form_flow,
@@ -184,19 +183,19 @@ def add_reset_step(kc: RealmAdmin, mode: str) -> None:
             "'reset credentials' flow, then run install again"
         )
     alias = RESET_STEP_ALIAS[mode]
-    if mode == EMAIL_AND_CODE:
+    shape = RESET_SHAPES[mode]
+    if shape.email_at_top_level:
         if password.priority - email.priority < 2:
             raise RealmInstallError(
                 f"no room between 'Send Reset Email' ({email.priority}) and 'Reset Password' "
                 f"({password.priority}) in '{RESET_FLOW_ALIAS}'"
             )
-        requirement, priority = "CONDITIONAL", (email.priority + password.priority) // 2
-        steps = ((USER_CONFIGURED_ID, "REQUIRED"), (AUTHENTICATOR_ID, "REQUIRED"))
+        priority = (email.priority + password.priority) // 2
     else:
-        # The email step moves into the sub-flow, as the second way through it.
+        # The email step moves into the sub-flow, which takes its place.
         kc.admin.delete_authentication_flow_execution(email.id)
-        requirement, priority = "REQUIRED", email.priority
-        steps = ((AUTHENTICATOR_ID, "ALTERNATIVE"), (RESET_EMAIL_ID, "ALTERNATIVE"))
+        priority = email.priority
+    requirement, steps = shape.requirement, shape.children
     kc.admin.create_authentication_flow_subflow(
         {
             "alias": alias,

@@ -47,7 +47,7 @@ FALLBACK_RESET_FLOW = "reset credentials"
 SECOND_FACTOR_PROVIDERS = ("auth-otp-form", "webauthn-authenticator", "auth-conditional-otp-form")
 USER_CONFIGURED_ID = "conditional-user-configured"
 CHOOSE_USER_ID = "reset-credentials-choose-user"
-RESET_EMAIL_ID = "reset-credential-email"
+RESET_EMAIL_ID = contract.RESET_EMAIL_ID
 RESET_PASSWORD_ID = "reset-password"  # noqa: S105 (a provider id)
 
 EMAIL_AND_CODE = contract.RESET_EMAIL_AND_CODE
@@ -58,6 +58,7 @@ RESET_MODE_TEXT = {
     CODE_ONLY: "a backup code or the email link (one factor: users who lost their mailbox can reset)",
 }
 RESET_STEP_ALIAS = contract.RESET_STEP_ALIAS  # the provider's console tab switches between the same two
+RESET_SHAPES = contract.RESET_SHAPES  # what install builds in each mode; the console tab reads the same
 MAX_REMEMBER_DEVICE_DAYS = contract.REMEMBER_DEVICE_MAX_DAYS  # the bridge's device lifetime has the same cap
 AUTHENTICATORS = (AUTHENTICATOR_ID, CONDITION_ID, REMEMBER_DEVICE_ID, PASSWORD_FORM_ID)
 REQUIRED_ACTIONS = {REQUIRED_ACTION_ID: REQUIRED_ACTION_NAME, DEVICES_ACTION_ID: DEVICES_ACTION_NAME}
@@ -186,32 +187,38 @@ def reset_mode_of(executions: Iterable[Execution]) -> str | None:
     password = top_level(rows, RESET_PASSWORD_ID)
     if step is None or choose is None or password is None:
         return None
+    if not choose.priority < step.execution.priority < password.priority:
+        return None
+    email_top = top_level(rows, RESET_EMAIL_ID)
+    return next(
+        (mode for mode, shape in RESET_SHAPES.items() if _has_shape(step, email_top, shape)),
+        None,
+    )
+
+
+def _has_shape(step: SubFlow, email_top: Execution | None, shape: contract.ResetShape) -> bool:
+    """Whether our sub-flow (and the email step) are in ``shape``.
+
+    The other children must be the shape's in its order; ours must come before each child the shape
+    puts after it (a condition may sit anywhere: Keycloak evaluates conditions first).
+    """
     ours = step.child(AUTHENTICATOR_ID)
     assert ours is not None
-    at = step.execution.priority
-    if not choose.priority < at < password.priority:
-        return None
+    if step.execution.requirement != shape.requirement:
+        return False
+    if shape.email_at_top_level:
+        if email_top is None or not email_top.priority < step.execution.priority:
+            return False
+    elif email_top is not None:
+        return False
+    expected = list(shape.children)
+    at = next(i for i, (provider_id, _) in enumerate(expected) if provider_id == AUTHENTICATOR_ID)
     others = [c for c in step.children if c.id != ours.id]
-    email_top = top_level(rows, RESET_EMAIL_ID)
-    if (
-        step.execution.requirement == "CONDITIONAL"
-        and email_top is not None
-        and email_top.priority < at
-        and ours.requirement == "REQUIRED"
-        and [(c.provider_id, c.requirement) for c in others] == [(USER_CONFIGURED_ID, "REQUIRED")]
-    ):
-        return EMAIL_AND_CODE
-    email = step.child(RESET_EMAIL_ID)
-    if (
-        step.execution.requirement == "REQUIRED"
-        and email_top is None
-        and email is not None
-        and len(others) == 1
-        and ours.requirement == email.requirement == "ALTERNATIVE"
-        and ours.priority < email.priority
-    ):
-        return CODE_ONLY
-    return None
+    return (
+        ours.requirement == expected[at][1]
+        and [(c.provider_id, c.requirement) for c in others] == expected[:at] + expected[at + 1 :]
+        and all(ours.priority < c.priority for c in others[at:])
+    )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,30 @@ def test_the_installer_wires_the_contracts_provider_ids() -> None:
     assert (installer.EVENT_LISTENER_ID, installer.THEME) == (contract.EVENT_LISTENER_ID, contract.THEME)
 
 
+def test_the_contract_shapes_each_reset_mode_it_names() -> None:
+    modes = {contract.RESET_EMAIL_AND_CODE, contract.RESET_CODE_ONLY}
+    assert set(contract.RESET_SHAPES) == set(contract.RESET_STEP_ALIAS) == modes
+    assert set(installer.RESET_MODES) == modes
+
+
+@pytest.mark.parametrize("mode", sorted(contract.RESET_SHAPES))
+def test_each_reset_shape_holds_the_backup_code_step_and_the_email_link_once(mode: str) -> None:
+    shape = contract.RESET_SHAPES[mode]
+    providers = [provider_id for provider_id, _ in shape.children]
+
+    assert providers.count(contract.AUTHENTICATOR_ID) == 1
+    assert providers.count(contract.RESET_EMAIL_ID) == (0 if shape.email_at_top_level else 1)
+    assert installer.RESET_EMAIL_ID == contract.RESET_EMAIL_ID
+
+
+@pytest.mark.parametrize("mode", sorted(contract.RESET_SHAPES))
+def test_each_reset_shape_uses_only_keycloaks_requirements(mode: str) -> None:
+    shape = contract.RESET_SHAPES[mode]
+    used = {shape.requirement, *(requirement for _, requirement in shape.children)}
+
+    assert used <= {"REQUIRED", "ALTERNATIVE", "CONDITIONAL", "DISABLED"}
+
+
 def test_the_installer_caps_remembered_devices_at_the_contracts_days() -> None:
     installer.InstallOptions(remember_device_days=contract.REMEMBER_DEVICE_MAX_DAYS)
     with pytest.raises(installer.RealmInstallError):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bridge import realm as installer
+from bridge.realm import model
 
 
 def row(
@@ -196,6 +197,26 @@ def test_our_condition_counts_as_a_condition_not_a_second_factor() -> None:
 @pytest.mark.parametrize("mode", installer.RESET_MODES)
 def test_reset_mode_is_read_back_from_the_flow_shape(mode: str) -> None:
     assert installer.reset_mode_of(executions(reset_copy(mode)) or ()) == mode
+
+
+@pytest.mark.parametrize("mode", installer.RESET_MODES)
+def test_the_reset_copy_these_tests_install_is_the_contracts_shape(mode: str) -> None:
+    rows = executions(reset_copy(mode)) or ()
+    step = installer.find_reset_step(rows)
+    shape = installer.RESET_SHAPES[mode]
+
+    assert step is not None and step.execution.requirement == shape.requirement
+    assert [(c.provider_id, c.requirement) for c in step.children] == list(shape.children)
+    assert (model.top_level(rows, installer.RESET_EMAIL_ID) is not None) == shape.email_at_top_level
+
+
+@pytest.mark.parametrize("mode", installer.RESET_MODES)
+def test_reset_mode_is_read_back_only_from_the_contracts_shapes(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "RESET_SHAPES", {})
+
+    assert installer.reset_mode_of(executions(reset_copy(mode)) or ()) is None
 
 
 def test_a_plain_reset_copy_has_no_mode() -> None:
