@@ -7,14 +7,16 @@ import org.keycloak.models.AuthenticationFlowModel;
 import org.keycloak.models.RealmModel;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The realm's password-reset mode, read from the realm's reset-credentials flow: our flow copy with the backup-code
  * step as a CONDITIONAL sub-flow after the email link (email+code), or as a REQUIRED one holding the email link as its
- * alternative (code-only). The shapes are exactly those {@code realm install --reset-mode} builds and its
- * {@code reset_mode_of} recognises (bridge/realm/model.py), so the tab and the installer agree on what a flow is; any
- * other shape is {@link #EDITED} and the tab will not switch it (the installer rebuilds it).
+ * alternative (code-only). The shapes are the contract's ({@link Contract#RESET_SHAPES}), which
+ * {@code realm install --reset-mode} builds and its {@code reset_mode_of} recognises (bridge/realm/model.py), so the
+ * tab and the installer agree on what a flow is; any other shape is {@link #EDITED} and the tab will not switch it
+ * (the installer rebuilds it).
  */
 public final class ResetFlowMode {
 
@@ -22,9 +24,8 @@ public final class ResetFlowMode {
     public static final String EDITED = "edited (not a shape realm install makes)";
 
     static final String CHOOSE_USER_ID = "reset-credentials-choose-user";
-    static final String RESET_EMAIL_ID = "reset-credential-email";
+    static final String RESET_EMAIL_ID = Contract.RESET_EMAIL_ID;
     static final String RESET_PASSWORD_ID = "reset-password";
-    static final String USER_CONFIGURED_ID = "conditional-user-configured";
 
     private ResetFlowMode() {
     }
@@ -70,25 +71,32 @@ public final class ResetFlowMode {
         if (EDITED.equals(mode)) {
             return Optional.empty();
         }
-        AuthenticationExecutionModel email = Contract.RESET_EMAIL_AND_CODE.equals(mode)
+        Contract.ResetShape expected = Contract.RESET_SHAPES.get(mode);
+        AuthenticationExecutionModel email = expected.emailAtTopLevel()
                 ? find(top, RESET_EMAIL_ID) : find(children, RESET_EMAIL_ID);
-        boolean exact = Contract.RESET_EMAIL_AND_CODE.equals(mode)
-                ? isEmailAndCode(at, email, children) : isCodeOnly(top, email, children);
-        return exact ? Optional.of(new Shape(mode, flow, top, at, children, email)) : Optional.empty();
+        boolean emailInPlace = expected.emailAtTopLevel()
+                ? email != null && email.getPriority() < at.getPriority()
+                : find(top, RESET_EMAIL_ID) == null && email != null;
+        return emailInPlace && hasChildren(children, expected.children())
+                ? Optional.of(new Shape(mode, flow, top, at, children, email)) : Optional.empty();
     }
 
-    private static boolean isEmailAndCode(AuthenticationExecutionModel step, AuthenticationExecutionModel email,
-                                          List<AuthenticationExecutionModel> children) {
-        return email != null && email.getPriority() < step.getPriority() && children.size() == 2
-                && is(children.get(0), USER_CONFIGURED_ID, Requirement.REQUIRED)
-                && is(children.get(1), Contract.AUTHENTICATOR_ID, Requirement.REQUIRED);
+    /** The sub-flow's children are the shape's, one for one, in its order and with its requirements. */
+    private static boolean hasChildren(List<AuthenticationExecutionModel> children, List<Contract.ResetChild> expected) {
+        if (children.size() != expected.size()) {
+            return false;
+        }
+        for (int i = 0; i < children.size(); i++) {
+            if (!is(children.get(i), expected.get(i).providerId(), requirement(expected.get(i).requirement()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    private static boolean isCodeOnly(List<AuthenticationExecutionModel> top, AuthenticationExecutionModel email,
-                                      List<AuthenticationExecutionModel> children) {
-        return find(top, RESET_EMAIL_ID) == null && email != null && children.size() == 2
-                && is(children.get(0), Contract.AUTHENTICATOR_ID, Requirement.ALTERNATIVE)
-                && is(children.get(1), RESET_EMAIL_ID, Requirement.ALTERNATIVE);
+    /** A requirement name from the contract as Keycloak's enum (a misspelt one fails the tests, not a realm). */
+    static Requirement requirement(String name) {
+        return Requirement.valueOf(name);
     }
 
     private static boolean is(AuthenticationExecutionModel execution, String authenticator, Requirement requirement) {
@@ -100,13 +108,10 @@ public final class ResetFlowMode {
                 .findFirst().orElse(null);
     }
 
+    /** The mode whose shape gives the sub-flow this requirement (the two differ), or {@link #EDITED}. */
     static String mode(AuthenticationExecutionModel.Requirement stepRequirement) {
-        if (stepRequirement == AuthenticationExecutionModel.Requirement.CONDITIONAL) {
-            return Contract.RESET_EMAIL_AND_CODE;
-        }
-        if (stepRequirement == AuthenticationExecutionModel.Requirement.REQUIRED) {
-            return Contract.RESET_CODE_ONLY;
-        }
-        return EDITED;
+        return Contract.RESET_SHAPES.entrySet().stream()
+                .filter(entry -> requirement(entry.getValue().requirement()) == stepRequirement)
+                .map(Map.Entry::getKey).findFirst().orElse(EDITED);
     }
 }

@@ -16,12 +16,14 @@ import java.util.Optional;
  * {@code realm install} finds the realm installed and keeps the mode the tab chose (it only rebuilds the flow when
  * {@code --reset-mode} asks for another one).
  *
+ * The shapes are the contract's ({@link Contract#RESET_SHAPES}, bridge/contract.json {@code resetFlow.shapes}):
  * <ul>
  *   <li>email+code: Choose User, Send Reset Email, the CONDITIONAL sub-flow {@code ... - backup code}
  *       [Condition - user configured (REQUIRED), backup code (REQUIRED)], Reset Password, ...</li>
  *   <li>code-only: Choose User, the REQUIRED sub-flow {@code ... - email or backup code}
  *       [backup code (ALTERNATIVE), Send Reset Email (ALTERNATIVE)], Reset Password, ...</li>
  * </ul>
+ * Here is only the mechanics of moving between them: which executions go, come or change, and their priorities.
  *
  * Only a flow in one of those shapes is switched; anything else is refused before anything changes (the message
  * names the field and says to run realm install).
@@ -56,47 +58,46 @@ final class ResetFlowSwitch {
         if (shape.mode().equals(mode)) {
             return;
         }
-        if (Contract.RESET_CODE_ONLY.equals(mode)) {
-            toCodeOnly(realm, shape);
-        } else {
-            toEmailAndCode(realm, shape);
+        Contract.ResetShape from = Contract.RESET_SHAPES.get(shape.mode());
+        Contract.ResetShape to = Contract.RESET_SHAPES.get(mode);
+        String stepFlow = shape.step().getFlowId();
+        if (from.emailAtTopLevel() && !to.emailAtTopLevel()) {
+            realm.removeAuthenticatorExecution(shape.email()); // it comes back inside the sub-flow
         }
+        reshapeChildren(realm, stepFlow, shape.children(), to.children());
+        shape.step().setRequirement(ResetFlowMode.requirement(to.requirement()));
+        realm.updateAuthenticatorExecution(shape.step());
+        if (to.emailAtTopLevel() && !from.emailAtTopLevel()) {
+            placeBefore(realm, shape.top(), shape.step(),
+                    execution(shape.flow().getId(), ResetFlowMode.RESET_EMAIL_ID, Requirement.REQUIRED, 0));
+        }
+        rename(realm, stepFlow, Contract.RESET_EMAIL_AND_CODE.equals(mode) ? STEP_ALIAS_EMAIL_AND_CODE
+                : STEP_ALIAS_CODE_ONLY, mode);
     }
 
-    /** The email step moves into the sub-flow as the second way through it; the condition goes. */
-    private static void toCodeOnly(RealmModel realm, ResetFlowMode.Shape shape) {
-        realm.removeAuthenticatorExecution(shape.email());
-        String stepFlow = shape.step().getFlowId();
-        for (AuthenticationExecutionModel child : shape.children()) {
-            if (ResetFlowMode.USER_CONFIGURED_ID.equals(child.getAuthenticator())) {
-                realm.removeAuthenticatorExecution(child);
+    /**
+     * Makes the sub-flow's children the shape's: a child the shape does not have goes (the condition, or the email
+     * step leaving for the top level), one it has is kept with the shape's requirement, a missing one is added; the
+     * priorities are 10, 20, ... in the shape's order, as realm install gives them.
+     */
+    private static void reshapeChildren(RealmModel realm, String stepFlow, List<AuthenticationExecutionModel> children,
+                                        List<Contract.ResetChild> wanted) {
+        List<AuthenticationExecutionModel> kept = new ArrayList<>();
+        for (Contract.ResetChild child : wanted) {
+            kept.add(ResetFlowMode.find(children, child.providerId()));
+        }
+        children.stream().filter(child -> !kept.contains(child)).forEach(realm::removeAuthenticatorExecution);
+        for (int i = 0; i < wanted.size(); i++) {
+            Requirement requirement = ResetFlowMode.requirement(wanted.get(i).requirement());
+            AuthenticationExecutionModel child = kept.get(i);
+            if (child == null) {
+                realm.addAuthenticatorExecution(execution(stepFlow, wanted.get(i).providerId(), requirement, (i + 1) * 10));
             } else {
-                child.setRequirement(Requirement.ALTERNATIVE);
-                child.setPriority(10);
+                child.setRequirement(requirement);
+                child.setPriority((i + 1) * 10);
                 realm.updateAuthenticatorExecution(child);
             }
         }
-        realm.addAuthenticatorExecution(execution(stepFlow, ResetFlowMode.RESET_EMAIL_ID, Requirement.ALTERNATIVE, 20));
-        shape.step().setRequirement(Requirement.REQUIRED);
-        realm.updateAuthenticatorExecution(shape.step());
-        rename(realm, stepFlow, STEP_ALIAS_CODE_ONLY, Contract.RESET_CODE_ONLY);
-    }
-
-    /** The email step comes back to the top level before the sub-flow, which asks only users who have codes. */
-    private static void toEmailAndCode(RealmModel realm, ResetFlowMode.Shape shape) {
-        String stepFlow = shape.step().getFlowId();
-        realm.removeAuthenticatorExecution(shape.email());
-        realm.addAuthenticatorExecution(execution(stepFlow, ResetFlowMode.USER_CONFIGURED_ID, Requirement.REQUIRED, 10));
-        AuthenticationExecutionModel ours = ResetFlowMode.find(shape.children(), Contract.AUTHENTICATOR_ID);
-        ours.setRequirement(Requirement.REQUIRED);
-        ours.setPriority(20);
-        realm.updateAuthenticatorExecution(ours);
-        shape.step().setRequirement(Requirement.CONDITIONAL);
-        realm.updateAuthenticatorExecution(shape.step());
-        AuthenticationExecutionModel email = execution(shape.flow().getId(), ResetFlowMode.RESET_EMAIL_ID,
-                Requirement.REQUIRED, 0);
-        placeBefore(realm, shape.top(), shape.step(), email);
-        rename(realm, stepFlow, STEP_ALIAS_EMAIL_AND_CODE, Contract.RESET_EMAIL_AND_CODE);
     }
 
     /**

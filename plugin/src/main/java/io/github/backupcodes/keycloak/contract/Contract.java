@@ -40,6 +40,15 @@ public final class Contract {
     /** The alias of the backup-code sub-flow in each shape (the console tab switches between them). */
     public static final String RESET_STEP_EMAIL_AND_CODE = text("resetFlow", "emailAndCodeStep");
     public static final String RESET_STEP_CODE_ONLY = text("resetFlow", "codeOnlyStep");
+    /** Keycloak's 'Send Reset Email' step: at the top level before our sub-flow, or inside it (see the shapes). */
+    public static final String RESET_EMAIL_ID = text("resetFlow", "emailStep");
+    /**
+     * What realm install builds in each mode, by mode name: the console tab recognises exactly these and switches
+     * between them, so the installer and the tab cannot disagree on a shape.
+     */
+    public static final Map<String, ResetShape> RESET_SHAPES = Map.of(
+            RESET_EMAIL_AND_CODE, resetShape("emailAndCode"),
+            RESET_CODE_ONLY, resetShape("codeOnly"));
 
     public static final String ATTR_REMEMBER_DEVICE_DAYS = text("realmAttributes", "rememberDeviceDays");
     public static final String CONFIG_ENROLL_AFTER_OTP = text("requiredActionConfig", "enrollAfterOtp");
@@ -78,6 +87,17 @@ public final class Contract {
     private Contract() {
     }
 
+    /**
+     * One mode's shape of the backup-code step: the sub-flow's requirement (a Keycloak requirement name), whether the
+     * email step stays at the top level before it, and the sub-flow's children in order.
+     */
+    public record ResetShape(String requirement, boolean emailAtTopLevel, List<ResetChild> children) {
+    }
+
+    /** A child of the backup-code sub-flow: its provider id and requirement (a Keycloak requirement name). */
+    public record ResetChild(String providerId, String requirement) {
+    }
+
     private static JsonNode load() {
         try (InputStream in = Contract.class.getResourceAsStream("contract.json")) {
             if (in == null) {
@@ -100,6 +120,17 @@ public final class Contract {
             throw new IllegalStateException("contract.json lacks policyLimits");
         }
         return Collections.unmodifiableMap(limits);
+    }
+
+    private static ResetShape resetShape(String key) {
+        JsonNode shape = ROOT.path("resetFlow").path("shapes").path(key);
+        List<ResetChild> children = new ArrayList<>();
+        shape.path("children").forEach(child -> children.add(new ResetChild(child.path(0).asText(), child.path(1).asText())));
+        if (!shape.path("requirement").isTextual() || !shape.path("emailAtTopLevel").isBoolean() || children.isEmpty()) {
+            throw new IllegalStateException("contract.json lacks resetFlow.shapes." + key);
+        }
+        return new ResetShape(shape.path("requirement").asText(), shape.path("emailAtTopLevel").asBoolean(),
+                List.copyOf(children));
     }
 
     private static List<String> strings(JsonNode array) {

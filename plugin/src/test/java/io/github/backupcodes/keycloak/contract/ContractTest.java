@@ -8,11 +8,13 @@ import io.github.backupcodes.keycloak.login.BackupCodeAuthenticatorFactory;
 import io.github.backupcodes.keycloak.recovery.LockRecoveryUsernamePasswordFormFactory;
 import io.github.backupcodes.keycloak.setup.BackupCodeSetupActionFactory;
 import org.junit.jupiter.api.Test;
+import org.keycloak.models.AuthenticationExecutionModel.Requirement;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,6 +82,28 @@ class ContractTest {
             assertEquals(Files.readString(Path.of("..", "bridge", "contract.json")),
                     new String(packed.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    @Test
+    void theResetShapesAreTheTwoRealmInstallBuilds() {
+        assertEquals(Set.of(Contract.RESET_EMAIL_AND_CODE, Contract.RESET_CODE_ONLY), Contract.RESET_SHAPES.keySet());
+        assertEquals(new Contract.ResetShape("CONDITIONAL", true, List.of(
+                        new Contract.ResetChild("conditional-user-configured", "REQUIRED"),
+                        new Contract.ResetChild(Contract.AUTHENTICATOR_ID, "REQUIRED"))),
+                Contract.RESET_SHAPES.get(Contract.RESET_EMAIL_AND_CODE));
+        assertEquals(new Contract.ResetShape("REQUIRED", false, List.of(
+                        new Contract.ResetChild(Contract.AUTHENTICATOR_ID, "ALTERNATIVE"),
+                        new Contract.ResetChild("reset-credential-email", "ALTERNATIVE"))),
+                Contract.RESET_SHAPES.get(Contract.RESET_CODE_ONLY));
+        assertEquals("reset-credential-email", Contract.RESET_EMAIL_ID);
+    }
+
+    @Test
+    void theResetShapesNameKeycloaksRequirements() {
+        Contract.RESET_SHAPES.values().forEach(shape -> {
+            Requirement.valueOf(shape.requirement());
+            shape.children().forEach(child -> Requirement.valueOf(child.requirement()));
+        });
     }
 
     @Test
