@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
+
 from bridge.domain import locks as rules
 from bridge.domain.ids import check_ids, check_realm
 from bridge.domain.locks import Lock, LockState
@@ -88,16 +90,8 @@ class Locks:
             rows.delete_lock(conn, realm, user_id, source, now)
             if not existing.active:
                 return False
-            self._ctx.events.record(
-                conn,
-                "unlocked",
-                realm,
-                user_id,
-                actor=actor,
-                at=now,
-                details={"source": source, "kind": existing.kind, "reason": reason},
-                mail="unlocked",
-                mail_context={"when": now.isoformat()},
+            self._record_unlocked(
+                conn, realm, user_id, source, existing.kind, actor=actor, reason=reason, now=now
             )
         return True
 
@@ -114,18 +108,35 @@ class Locks:
         with self._ctx.engine.begin() as conn:
             lifted = unlock_all.lift_temporary_codes_locks(conn, realm, now)
             for user_id in lifted:
-                self._ctx.events.record(
-                    conn,
-                    "unlocked",
-                    realm,
-                    user_id,
-                    actor=actor,
-                    at=now,
-                    details={"source": rules.CODES, "kind": rules.TEMPORARY, "reason": reason},
-                    mail="unlocked",
-                    mail_context={"when": now.isoformat()},
+                self._record_unlocked(
+                    conn, realm, user_id, rules.CODES, rules.TEMPORARY, actor=actor, reason=reason, now=now
                 )
         return lifted
+
+    def _record_unlocked(
+        self,
+        conn: Connection,
+        realm: str,
+        user_id: str,
+        source: str,
+        kind: str,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """The audit row and the mail of a lifted lock, in the lifting transaction."""
+        self._ctx.events.record(
+            conn,
+            "unlocked",
+            realm,
+            user_id,
+            actor=actor,
+            at=now,
+            details={"source": source, "kind": kind, "reason": reason},
+            mail="unlocked",
+            mail_context={"when": now.isoformat()},
+        )
 
     def state(self, realm: str, user_id: str) -> LockState:
         with self._ctx.engine.connect() as conn:
