@@ -273,16 +273,25 @@ def release(conn: Connection, realm: str, user_id: str, batch: int) -> None:
 def _put_temporary_codes_lock(
     conn: Connection, realm: str, user_id: str, until: datetime, now: datetime
 ) -> None:
-    stmt = insert_for(conn, locks).values(
-        realm=realm,
-        user_id=user_id,
-        source=CODES,
-        kind=TEMPORARY,
-        reason=f"too many failed backup-code attempts (until {until.isoformat()})",
-        actor="system",
-        locked_at=now,
-        expires_at=until,
+    _upsert_lock(
+        conn,
+        dict(
+            realm=realm,
+            user_id=user_id,
+            source=CODES,
+            kind=TEMPORARY,
+            reason=f"too many failed backup-code attempts (until {until.isoformat()})",
+            actor="system",
+            locked_at=now,
+            expires_at=until,
+        ),
+        where=locks.c.kind == TEMPORARY,  # never downgrade an admin's permanent lock
     )
+
+
+def _upsert_lock(conn: Connection, row: dict[str, Any], *, where: Any = None) -> None:
+    """Insert the lock ``row``, or replace the one its source already has (only where ``where`` holds)."""
+    stmt = insert_for(conn, locks).values(**row)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[locks.c.realm, locks.c.user_id, locks.c.source],
@@ -293,7 +302,7 @@ def _put_temporary_codes_lock(
                 "locked_at": stmt.excluded.locked_at,
                 "expires_at": stmt.excluded.expires_at,
             },
-            where=locks.c.kind == TEMPORARY,  # never downgrade an admin's permanent lock
+            where=where,
         )
     )
 
@@ -356,27 +365,18 @@ def set_lock(
     ).first()
     if existing is not None and existing.kind == kind and as_utc(existing.expires_at) == expires_at:
         return False
-    stmt = insert_for(conn, locks).values(
-        realm=realm,
-        user_id=user_id,
-        source=source,
-        kind=kind,
-        reason=reason,
-        actor=actor,
-        locked_at=now,
-        expires_at=expires_at,
-    )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[locks.c.realm, locks.c.user_id, locks.c.source],
-            set_={
-                "kind": stmt.excluded.kind,
-                "reason": stmt.excluded.reason,
-                "actor": stmt.excluded.actor,
-                "locked_at": stmt.excluded.locked_at,
-                "expires_at": stmt.excluded.expires_at,
-            },
-        )
+    _upsert_lock(
+        conn,
+        dict(
+            realm=realm,
+            user_id=user_id,
+            source=source,
+            kind=kind,
+            reason=reason,
+            actor=actor,
+            locked_at=now,
+            expires_at=expires_at,
+        ),
     )
     return True
 
