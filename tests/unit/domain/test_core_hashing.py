@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from argon2 import PasswordHasher
-
 from bridge.domain.hashing import CodeHasher
 from bridge.settings import Settings
-from tests.fixtures.argon2 import FAST_ARGON2
+from tests.fixtures.argon2 import FAST_ARGON2, CountingHasher
 
 CHEAP = FAST_ARGON2
 CODE = "0123456789ABCDEF"
-
-
-class CountingHasher:
-    """Wraps argon2's PasswordHasher and counts verifications."""
-
-    def __init__(self, inner: PasswordHasher) -> None:
-        self.inner = inner
-        self.verifications = 0
-
-    def hash(self, *args: Any, **kwargs: Any) -> str:
-        return self.inner.hash(*args, **kwargs)
-
-    def verify(self, *args: Any, **kwargs: Any) -> bool:
-        self.verifications += 1
-        return self.inner.verify(*args, **kwargs)
 
 
 def test_stored_form_is_an_argon2id_phc_string_with_the_configured_cost() -> None:

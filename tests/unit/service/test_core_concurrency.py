@@ -9,38 +9,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 
 from bridge.service import BackupCodes, VerifyResult
 from bridge.settings import Settings
 from bridge.store import db
 from bridge.store.schema import users
-from tests.fixtures.argon2 import fast_settings
+from tests.fixtures.argon2 import CountingHasher, fast_settings
 
 REALM, USER = "acme", "alice"
 THREADS = 8
 SETTINGS = fast_settings(ip_rate_limit=10_000)
 # The production Argon2 cost: a hash long enough (tens of ms) for racing requests to overlap in it.
 REAL_COST = Settings(ip_rate_limit=10_000)
-
-
-class CountingHasher:
-    def __init__(self, inner: PasswordHasher) -> None:
-        self.inner = inner
-        self.verifications = 0
-        self._lock = threading.Lock()
-
-    def hash(self, *args: Any, **kwargs: Any) -> str:
-        return self.inner.hash(*args, **kwargs)
-
-    def verify(self, *args: Any, **kwargs: Any) -> bool:
-        with self._lock:
-            self.verifications += 1
-        return self.inner.verify(*args, **kwargs)
 
 
 def service(engine: Engine, settings: Settings = SETTINGS) -> tuple[BackupCodes, CountingHasher]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select
 
 from bridge import service
@@ -24,7 +22,7 @@ from bridge.store import codes as code_rows
 from bridge.store import locks as lockout
 from bridge.store.schema import codes as codes_table
 from bridge.store.schema import contacts, devices, locks, users
-from tests.fixtures.argon2 import FAST_ARGON2
+from tests.fixtures.argon2 import FAST_ARGON2, CountingHasher
 
 REALM, USER = "acme", "alice"
 CHEAP = FAST_ARGON2
@@ -55,21 +53,6 @@ class Outbox:
 
     def kinds(self) -> list[str]:
         return [item["kind"] for item in self.sent]
-
-
-class CountingHasher:
-    def __init__(self, inner: PasswordHasher) -> None:
-        self.inner = inner
-        self.verifications = 0
-        self._lock = threading.Lock()
-
-    def hash(self, *args: Any, **kwargs: Any) -> str:
-        return self.inner.hash(*args, **kwargs)
-
-    def verify(self, *args: Any, **kwargs: Any) -> bool:
-        with self._lock:
-            self.verifications += 1
-        return self.inner.verify(*args, **kwargs)
 
 
 @dataclass
