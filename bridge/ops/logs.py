@@ -24,7 +24,8 @@ _ALONE_AFTER = r"(?![\w-])"
 # Display form (groups of 2-4 joined by dashes) and the bare form (15-32 characters). A UUID never
 # matches: its 4-character groups are joined to longer ones.
 _CODE_DASHED = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{2,4}}(?:-{_CHAR}{{1,4}}){{2,7}}{_ALONE_AFTER}")
-_CODE_BARE = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{15,32}}{_ALONE_AFTER}")
+_CODE_BARE_MIN = 15  # redact() skips the bare pattern on shorter text
+_CODE_BARE = re.compile(rf"{_ALONE_BEFORE}{_CHAR}{{{_CODE_BARE_MIN},32}}{_ALONE_AFTER}")
 # An API key keeps its public id (useful in logs) and loses the secret, even a truncated one.
 _API_KEY = re.compile(r"(bcb_[0-9a-fA-F]{1,16}_)[0-9A-Za-z]+")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
@@ -32,7 +33,6 @@ _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 # named token, as JSON ("token": "…") or as key=value.
 _DEVICE_TOKEN = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{20,}")
 _DEVICE_TOKEN_MIN = 32 + 1 + 1 + 1 + 20  # the shortest text _DEVICE_TOKEN matches
-_CODE_BARE_MIN = 15
 _TOKEN_FIELD = re.compile(r"""(?i)(["']?\btoken["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;}&]+)""")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
