@@ -30,9 +30,6 @@ import java.util.Optional;
  */
 final class ResetFlowSwitch {
 
-    static final String STEP_ALIAS_EMAIL_AND_CODE = Contract.RESET_STEP_EMAIL_AND_CODE;
-    static final String STEP_ALIAS_CODE_ONLY = Contract.RESET_STEP_CODE_ONLY;
-
     private ResetFlowSwitch() {
     }
 
@@ -71,8 +68,7 @@ final class ResetFlowSwitch {
             placeBefore(realm, shape.top(), shape.step(),
                     execution(shape.flow().getId(), ResetFlowMode.RESET_EMAIL_ID, Requirement.REQUIRED, 0));
         }
-        rename(realm, stepFlow, Contract.RESET_EMAIL_AND_CODE.equals(mode) ? STEP_ALIAS_EMAIL_AND_CODE
-                : STEP_ALIAS_CODE_ONLY, mode);
+        rename(realm, stepFlow, Contract.RESET_STEP_ALIAS.get(mode), mode);
     }
 
     /**

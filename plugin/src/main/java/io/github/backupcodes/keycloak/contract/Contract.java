@@ -37,9 +37,10 @@ public final class Contract {
     public static final String RESET_FLOW_ALIAS = text("resetFlow", "alias");
     public static final String RESET_EMAIL_AND_CODE = text("resetFlow", "emailAndCode");
     public static final String RESET_CODE_ONLY = text("resetFlow", "codeOnly");
-    /** The alias of the backup-code sub-flow in each shape (the console tab switches between them). */
-    public static final String RESET_STEP_EMAIL_AND_CODE = text("resetFlow", "emailAndCodeStep");
-    public static final String RESET_STEP_CODE_ONLY = text("resetFlow", "codeOnlyStep");
+    /** The alias of the backup-code sub-flow in each shape, by mode name (the console tab switches between them). */
+    public static final Map<String, String> RESET_STEP_ALIAS = Map.of(
+            RESET_EMAIL_AND_CODE, text("resetFlow", "emailAndCodeStep"),
+            RESET_CODE_ONLY, text("resetFlow", "codeOnlyStep"));
     /** Keycloak's 'Send Reset Email' step: at the top level before our sub-flow, or inside it (see the shapes). */
     public static final String RESET_EMAIL_ID = text("resetFlow", "emailStep");
     /**
